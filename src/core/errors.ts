@@ -1,0 +1,56 @@
+// Errors a user can act on. `kind` decides the command line's exit code (DESIGN.md §7).
+
+export type ErrorKind = 'usage' | 'input' | 'endpoint' | 'render' | 'cancelled' | 'environment';
+
+export class RefigureError extends Error {
+  override readonly name = 'RefigureError';
+  constructor(
+    readonly kind: ErrorKind,
+    message: string,
+    /** What the user can do about it, one sentence. */
+    readonly hint?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export function exitCodeFor(error: unknown): number {
+  if (error instanceof RefigureError) {
+    switch (error.kind) {
+      case 'usage':
+      case 'input':
+      case 'environment':
+        return 2;
+      case 'endpoint':
+        return 3;
+      case 'render':
+        return 4;
+      case 'cancelled':
+        return 130;
+    }
+  }
+  return 1;
+}
+
+export function isAbort(error: unknown): boolean {
+  return (
+    (error instanceof RefigureError && error.kind === 'cancelled') ||
+    (error instanceof Error && (error.name === 'AbortError' || error.name === 'APIUserAbortError'))
+  );
+}
+
+export function cancelled(): RefigureError {
+  return new RefigureError('cancelled', 'Cancelled.');
+}
+
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw cancelled();
+}
+
+/** One-line text of any error, with the hint when there is one. */
+export function describeError(error: unknown): string {
+  if (error instanceof RefigureError) return error.hint ? `${error.message} ${error.hint}` : error.message;
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

@@ -1,0 +1,218 @@
+// The shapes every part of Refigure shares: images, model replies, renders, figures, results.
+
+export type ImageFormat = 'png' | 'jpeg' | 'gif' | 'bmp' | 'webp' | 'svg';
+
+/** What `input` learned about an image file from its bytes. */
+export interface ImageInfo {
+  path: string;
+  format: ImageFormat;
+  /** Media type matching the bytes, e.g. `image/png`. */
+  mediaType: string;
+  width: number;
+  height: number;
+  bytes: number;
+}
+
+/** An image ready for the model: a data URL whose media type matches its bytes. */
+export interface ModelImage {
+  dataUrl: string;
+  mediaType: string;
+  width: number;
+  height: number;
+  /** True when the image was downscaled (smart resize) or re-encoded for the model. */
+  resized: boolean;
+}
+
+/** The deterministic fidelity figures (DESIGN.md §4), each in [0, 1] except `colorDistance` (0 = same colours). */
+export interface Metrics {
+  fidelity: number;
+  ssim: number;
+  pixelMatch: number;
+  edgeF1: number;
+  colorDistance: number;
+}
+
+export type RenderErrorKind =
+  | 'exception' // the code raised
+  | 'syntax' // the code does not parse
+  | 'timeout' // ran longer than the limit
+  | 'memory' // exceeded the memory limit
+  | 'blocked' // the sandbox refused something (network, subprocess, write outside scratch …)
+  | 'exit' // the code called sys.exit / os._exit or the process died
+  | 'no-figure' // nothing was drawn
+  | 'refused' // rendering refused before running (untrusted workspace, isolation required but unavailable)
+  | 'cancelled'
+  | 'worker'; // the render service itself failed
+
+export interface RenderError {
+  kind: RenderErrorKind;
+  /** One line a user can act on, e.g. "the code ran longer than 30 s". */
+  message: string;
+  /** Python traceback, with line numbers of the model's code. */
+  traceback?: string;
+  /** 1-based line of the model's code where it failed, when known. */
+  line?: number;
+}
+
+/** Which isolation layer a render ran under (DESIGN.md §5). */
+export type SandboxLayer = 'bwrap' | 'process' | 'none';
+
+export interface RenderOutcome {
+  ok: boolean;
+  /** Absolute path of the rendered PNG (in the output folder), when ok. */
+  png?: string;
+  /** Absolute path of the difference heat-map PNG, when compared. */
+  diffPng?: string;
+  width?: number;
+  height?: number;
+  error?: RenderError;
+  /** Wall-clock seconds of the render (and compare when done in the same call). */
+  seconds: number;
+  sandbox: SandboxLayer;
+  /** Captured stdout/stderr of the code, bounded. */
+  output?: string;
+  metrics?: Metrics;
+}
+
+export interface RenderRequest {
+  code: string;
+  /** The original image: the render is made at (or fitted to) its pixel size and compared with it. */
+  like?: { path: string; width: number; height: number };
+  /** Where the PNG (and diff) go; `stem` names them: `<stem>.png`, `<stem>.diff.png`. */
+  outDir: string;
+  stem: string;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/** The render service: warm workers, sandboxed children. Implemented in `render.ts`. */
+export interface Renderer {
+  render(request: RenderRequest): Promise<RenderOutcome>;
+  /** Figures and diff for two existing images (no code run). */
+  compare(original: string, rendered: string, diffPng?: string, signal?: AbortSignal): Promise<Metrics>;
+  /**
+   * Decode an image with Pillow (first frame, EXIF orientation applied, composited on white),
+   * optionally resize it, and write it as PNG, JPEG or raw RGBA bytes (`rgba`: width*height*4).
+   */
+  convertImage(request: ConvertRequest): Promise<{ width: number; height: number; mediaType: string }>;
+  close(): Promise<void>;
+}
+
+export interface ConvertRequest {
+  input: string;
+  output: string;
+  format: 'png' | 'jpeg' | 'rgba';
+  width?: number;
+  height?: number;
+  signal?: AbortSignal;
+}
+
+export type PresetName = 'codepercept' | 'generic';
+export type CaptionStyle = 'alt' | 'caption' | 'detailed';
+
+export interface EndpointConfig {
+  /** OpenAI-compatible base URL, e.g. `http://127.0.0.1:8000/v1`. */
+  baseURL: string;
+  model: string;
+  apiKey?: string;
+  /** Per-request timeout. */
+  timeoutMs?: number;
+  /** Retries for 429 / 5xx / connection errors (the client's own). */
+  maxRetries?: number;
+}
+
+export interface TokenUsage {
+  promptTokens: number;
+  completionTokens: number;
+}
+
+export interface ModelReply {
+  text: string;
+  usage: TokenUsage;
+  seconds: number;
+  finishReason?: string;
+}
+
+export type ChatContent =
+  | { type: 'text'; text: string }
+  | { type: 'image_url'; image_url: { url: string } };
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string | ChatContent[];
+}
+
+export interface ChatRequest {
+  messages: ChatMessage[];
+  preset: PresetName;
+  signal?: AbortSignal;
+  /** Called as tokens arrive: the text so far and an approximate token count. */
+  onDelta?: (textSoFar: string, tokens: number) => void;
+  /** Ask for several choices in one request (the endpoint's `n`); replies come back in order. */
+  n?: number;
+  maxTokens?: number;
+}
+
+export interface ModelClient {
+  readonly config: EndpointConfig;
+  chat(request: ChatRequest): Promise<ModelReply[]>;
+}
+
+/** One round or candidate of a reconstruction. */
+export interface Attempt {
+  index: number;
+  kind: 'initial' | 'candidate' | 'repair' | 'refine' | 'edit';
+  code: string;
+  render: RenderOutcome;
+  metrics?: Metrics;
+  usage?: TokenUsage;
+  seconds: number;
+  best: boolean;
+}
+
+export type Provider = 'model' | 'offline';
+
+export type Stage = 'input' | 'model' | 'extract' | 'render' | 'compare' | 'caption' | 'refine' | 'write' | 'done';
+
+export type ProgressEvent =
+  | { kind: 'stage'; stage: Stage; message: string }
+  | { kind: 'tokens'; text: string; tokens: number; elapsedMs: number }
+  | { kind: 'attempt'; attempt: Attempt };
+
+/** One reconstruction: exactly what `refigure reconstruct --json` prints. */
+export interface ReconstructionResult {
+  version: 1;
+  image: { path: string; width: number; height: number; format: ImageFormat };
+  provider: Provider;
+  model: string;
+  endpoint?: string;
+  preset?: PresetName;
+  code: string;
+  caption: string;
+  altText: string;
+  captionStyle: CaptionStyle;
+  render: {
+    ok: boolean;
+    png: string | null;
+    diff: string | null;
+    error: RenderError | null;
+    seconds: number;
+    sandbox: SandboxLayer;
+  };
+  metrics: Metrics | null;
+  attempts: Attempt[];
+  timings: Record<string, number>;
+  /** Files written by the CLI (absolute paths). */
+  outputs?: { code: string; png: string | null; diff: string | null; json: string };
+  /** Notes a user should see, e.g. "no endpoint configured: offline trace used". */
+  notes: string[];
+}
+
+export interface Logger {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+  debug(message: string): void;
+}
+
+export const silentLogger: Logger = { info() {}, warn() {}, error() {}, debug() {} };
