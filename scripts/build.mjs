@@ -19,7 +19,7 @@ const node = { ...common, platform: 'node', target: 'node20', format: 'cjs' };
 
 await Promise.all([
   build({ ...node, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] }),
-  build({ ...node, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }),
+  build({ ...node, entryPoints: ['src/cli/bin.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }),
   build({ ...common, platform: 'browser', target: 'es2022', format: 'iife', entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js' }),
 ]);
 chmodSync('dist/cli.js', 0o755);
@@ -36,7 +36,7 @@ function collect(dir, suffix) {
 
 if (args.has('--tests')) {
   rmSync('out', { recursive: true, force: true });
-  const dirs = ['test/unit', 'test/integration', 'test/e2e'].filter((d) => {
+  const dirs = ['test/unit', 'test/integration', 'test/e2e', 'test/support'].filter((d) => {
     try { return statSync(d).isDirectory(); } catch { return false; }
   });
   const entryPoints = dirs.flatMap((d) => collect(d, '.ts'));

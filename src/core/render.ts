@@ -1,0 +1,585 @@
+// The render service: a pool of warm Python workers (python/refigure_worker.py), sandboxed, speaking JSON lines.
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { extname, join } from 'node:path';
+import { execa, type ResultPromise } from 'execa';
+import { RefigureError, cancelled } from './errors';
+import { pythonDir } from './paths';
+import { findPython, type PythonInfo } from './python';
+import { bwrapArgs, probeBwrap, scrubbedEnv } from './sandbox';
+import type {
+  ConvertRequest,
+  Logger,
+  Metrics,
+  RenderError,
+  RenderErrorKind,
+  RenderOutcome,
+  RenderRequest,
+  Renderer,
+  SandboxLayer,
+} from './types';
+import { silentLogger } from './types';
+
+export interface RendererOptions {
+  /** An interpreter found by `findPython`, or a path / command to check; discovery when absent. */
+  python?: PythonInfo | string;
+  logger?: Logger;
+  /** Workers running renders side by side (default 1; the CLI passes the core count for batch work). */
+  concurrency?: number;
+  /** `auto`: bubblewrap when usable, else the process layer. `require-isolation`: bubblewrap or refuse. */
+  sandbox?: 'auto' | 'require-isolation' | 'process';
+  /** False in an untrusted workspace: every render is refused before anything runs. Default true. */
+  trusted?: boolean;
+  defaultTimeoutMs?: number;
+  memoryLimitMb?: number;
+  /** Run every render in a fresh interpreter instead of a forked child (slower; for comparison). */
+  cold?: boolean;
+}
+
+export type RenderService = Renderer & {
+  readonly sandbox: SandboxLayer;
+  readonly python: PythonInfo;
+  /** Process ids of the running workers (the bwrap process under bubblewrap), for diagnostics. */
+  workerPids(): number[];
+};
+
+const defaultTimeoutMs = 30_000;
+/** Time the worker gets beyond the code's own timeout (fitting, comparing, killing) before the watchdog acts. */
+const watchdogGraceMs = 20_000;
+const toolWatchdogMs = 120_000;
+const helloTimeoutMs = 60_000;
+const cancelGraceMs = 5_000;
+
+export async function createRenderer(opts: RendererOptions = {}): Promise<RenderService> {
+  const logger = opts.logger ?? silentLogger;
+  const python =
+    typeof opts.python === 'object' ? opts.python : await findPython({ explicit: opts.python, logger });
+  const mode = opts.sandbox ?? 'auto';
+  let layer: SandboxLayer = 'process';
+  if (mode !== 'process') {
+    const bwrap = await probeBwrap();
+    if (bwrap.usable) layer = 'bwrap';
+    else if (mode === 'require-isolation') {
+      throw new RefigureError(
+        'render',
+        `Isolation is required but unavailable: ${bwrap.reason}.`,
+        'Install bubblewrap (sudo apt-get install bubblewrap) and allow unprivileged user namespaces, or use the process sandbox (--sandbox auto).',
+      );
+    } else logger.info(`Rendering without bubblewrap: ${bwrap.reason}.`);
+  }
+  const roots = python.roots ?? (await findPython({ explicit: python.path, logger: silentLogger })).roots ?? [];
+  const service = new RenderPool({ ...opts, logger, python, layer, roots });
+  logger.info(`Render sandbox: ${layer === 'bwrap' ? 'bubblewrap + process limits' : 'process limits and audit hook'}.`);
+  return service;
+}
+
+interface Reply {
+  id: number;
+  ok: boolean;
+  error?: WireError;
+  png?: string;
+  diff_png?: string;
+  width?: number;
+  height?: number;
+  metrics?: Metrics | null;
+  output?: string;
+  seconds?: number;
+  compare_error?: string;
+  mediaType?: string;
+  type?: string;
+}
+
+/** An error as the worker reports it: a render error kind, or `input` / `worker` for compare and convert. */
+interface WireError {
+  kind: string;
+  message: string;
+  traceback?: string;
+  line?: number;
+}
+
+const renderErrorKinds: ReadonlySet<string> = new Set<RenderErrorKind>([
+  'exception', 'syntax', 'timeout', 'memory', 'blocked', 'exit', 'no-figure', 'refused', 'cancelled', 'worker',
+]);
+
+interface Job {
+  payload: Record<string, unknown>;
+  watchdogMs: number;
+  signal?: AbortSignal;
+  resolve: (reply: Reply) => void;
+  reject: (error: unknown) => void;
+  retried: boolean;
+  cancelled: boolean;
+  onAbort?: () => void;
+}
+
+class WorkerDied extends Error {}
+
+interface Slot {
+  worker?: WorkerProcess;
+  busy: boolean;
+}
+
+interface PoolConfig extends RendererOptions {
+  logger: Logger;
+  python: PythonInfo;
+  layer: SandboxLayer;
+  roots: readonly string[];
+}
+
+class RenderPool implements RenderService {
+  readonly python: PythonInfo;
+  private layer: SandboxLayer;
+  private readonly logger: Logger;
+  private readonly slots: Slot[];
+  private readonly queue: Job[] = [];
+  private readonly tempRoot: string;
+  private closed = false;
+  private readonly onExit = () => this.killAll();
+
+  constructor(private readonly config: PoolConfig) {
+    this.python = config.python;
+    this.layer = config.layer;
+    this.logger = config.logger;
+    this.slots = Array.from({ length: Math.max(1, Math.floor(config.concurrency ?? 1)) }, () => ({ busy: false }));
+    this.tempRoot = mkdtempSync(join(tmpdir(), 'refigure-render-'));
+    for (const dir of ['home', 'mpl', 'tmp']) mkdirSync(join(this.tempRoot, dir));
+    process.once('exit', this.onExit);
+  }
+
+  get sandbox(): SandboxLayer {
+    return this.config.trusted === false ? 'none' : this.layer;
+  }
+
+  workerPids(): number[] {
+    return this.slots.flatMap((s) => (s.worker && !s.worker.dead ? [s.worker.pid] : []));
+  }
+
+  async render(request: RenderRequest): Promise<RenderOutcome> {
+    const started = performance.now();
+    if (this.config.trusted === false) {
+      return {
+        ok: false,
+        seconds: 0,
+        sandbox: 'none',
+        error: {
+          kind: 'refused',
+          message: 'This workspace is not trusted, so Refigure does not run model-written code in it.',
+          traceback: 'Trust the workspace (command "Workspaces: Manage Workspace Trust") to render figures.',
+        },
+      };
+    }
+    if (request.signal?.aborted) throw cancelled();
+    const timeoutMs = request.timeoutMs ?? this.config.defaultTimeoutMs ?? defaultTimeoutMs;
+    const dir = await this.requestDir();
+    try {
+      const scratch = join(dir, 'work');
+      await mkdir(scratch);
+      let like: { path: string; width: number; height: number } | undefined;
+      if (request.like) {
+        const staged = join(dir, `original${extname(request.like.path).toLowerCase() || '.img'}`);
+        await stage(request.like.path, staged, 'original image');
+        like = { path: staged, width: request.like.width, height: request.like.height };
+      }
+      const reply = await this.dispatch(
+        {
+          op: 'render',
+          code: request.code,
+          scratch,
+          out_png: join(dir, 'out.png'),
+          diff_png: like ? join(dir, 'diff.png') : undefined,
+          like,
+          timeout: timeoutMs / 1000,
+          cold: this.config.cold ?? false,
+          limits: {
+            memory_mb: this.config.memoryLimitMb ?? 2048,
+            cpu_s: Math.ceil(timeoutMs / 1000) + 2,
+            files: 256,
+            procs: 1024,
+            fsize_mb: 256,
+          },
+        },
+        timeoutMs + watchdogGraceMs,
+        request.signal,
+      );
+      const outcome: RenderOutcome = {
+        ok: reply.ok,
+        seconds: round((performance.now() - started) / 1000),
+        sandbox: this.layer,
+      };
+      if (reply.output) outcome.output = reply.output;
+      if (!reply.ok) {
+        outcome.error = toRenderError(reply.error);
+        return outcome;
+      }
+      await mkdir(request.outDir, { recursive: true });
+      outcome.png = join(request.outDir, `${request.stem}.png`);
+      await copyFile(join(dir, 'out.png'), outcome.png);
+      if (reply.diff_png) {
+        outcome.diffPng = join(request.outDir, `${request.stem}.diff.png`);
+        await copyFile(reply.diff_png, outcome.diffPng);
+      }
+      if (reply.width) outcome.width = reply.width;
+      if (reply.height) outcome.height = reply.height;
+      if (reply.metrics) outcome.metrics = reply.metrics;
+      if (reply.compare_error) this.logger.warn(`Comparison failed: ${reply.compare_error}`);
+      return outcome;
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  async compare(original: string, rendered: string, diffPng?: string, signal?: AbortSignal): Promise<Metrics> {
+    const dir = await this.requestDir();
+    try {
+      const a = join(dir, `original${extname(original).toLowerCase()}`);
+      const b = join(dir, `rendered${extname(rendered).toLowerCase()}`);
+      await stage(original, a, 'original image');
+      await stage(rendered, b, 'rendered image');
+      const diff = diffPng ? join(dir, 'diff.png') : undefined;
+      const reply = await this.dispatch({ op: 'compare', original: a, rendered: b, diff_png: diff }, toolWatchdogMs, signal);
+      if (!reply.ok || !reply.metrics) throw toolError(reply, 'compare the images');
+      if (diffPng && diff && reply.diff_png) await copyFile(diff, diffPng);
+      return reply.metrics;
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  async convertImage(request: ConvertRequest): Promise<{ width: number; height: number; mediaType: string }> {
+    const dir = await this.requestDir();
+    try {
+      const input = join(dir, `input${extname(request.input).toLowerCase()}`);
+      await stage(request.input, input, 'image');
+      const output = join(dir, `output.${request.format}`);
+      const reply = await this.dispatch(
+        { op: 'convert', input, output, format: request.format, width: request.width, height: request.height },
+        toolWatchdogMs,
+        request.signal,
+      );
+      if (!reply.ok || reply.width === undefined || reply.height === undefined) throw toolError(reply, `convert ${request.input}`);
+      await copyFile(output, request.output);
+      return { width: reply.width, height: reply.height, mediaType: reply.mediaType ?? mediaTypeOf(request.format) };
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const job of this.queue.splice(0)) job.reject(new RefigureError('render', 'The render service was closed.'));
+    await Promise.all(this.slots.map(async (slot) => slot.worker?.shutdown()));
+    process.removeListener('exit', this.onExit);
+    rmSync(this.tempRoot, { recursive: true, force: true });
+  }
+
+  private killAll(): void {
+    for (const slot of this.slots) slot.worker?.kill();
+    try {
+      rmSync(this.tempRoot, { recursive: true, force: true });
+    } catch {
+      // best effort while Node is exiting
+    }
+  }
+
+  private async requestDir(): Promise<string> {
+    if (this.closed) throw new RefigureError('render', 'The render service was closed.');
+    return mkdtemp(join(this.tempRoot, 'r-'));
+  }
+
+  private dispatch(payload: Record<string, unknown>, watchdogMs: number, signal?: AbortSignal): Promise<Reply> {
+    return new Promise<Reply>((resolve, reject) => {
+      if (signal?.aborted) return reject(cancelled());
+      const job: Job = { payload, watchdogMs, signal, resolve, reject, retried: false, cancelled: false };
+      if (signal) {
+        job.onAbort = () => {
+          job.cancelled = true;
+          const index = this.queue.indexOf(job);
+          if (index >= 0) {
+            this.queue.splice(index, 1);
+            reject(cancelled());
+          }
+          // A running job is cancelled by its worker (see WorkerProcess.call).
+        };
+        signal.addEventListener('abort', job.onAbort, { once: true });
+      }
+      this.queue.push(job);
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    for (const slot of this.slots) {
+      if (slot.busy || this.closed) continue;
+      const job = this.queue.shift();
+      if (!job) return;
+      slot.busy = true;
+      void this.run(slot, job).finally(() => {
+        slot.busy = false;
+        this.pump();
+      });
+    }
+  }
+
+  private async run(slot: Slot, job: Job): Promise<void> {
+    const settle = (fn: () => void) => {
+      if (job.onAbort) job.signal?.removeEventListener('abort', job.onAbort);
+      fn();
+    };
+    try {
+      if (!slot.worker || slot.worker.dead) slot.worker = await this.startWorker();
+      const reply = await slot.worker.call(job);
+      settle(() => (job.cancelled ? job.reject(cancelled()) : job.resolve(reply)));
+    } catch (error) {
+      if (!(error instanceof WorkerDied)) return settle(() => job.reject(error));
+      slot.worker = undefined;
+      if (job.cancelled) return settle(() => job.reject(cancelled()));
+      if (!job.retried && !this.closed) {
+        job.retried = true;
+        this.logger.warn(`The render worker stopped (${error.message}); retrying the request on a fresh worker.`);
+        this.queue.unshift(job);
+        return;
+      }
+      settle(() =>
+        job.reject(
+          new RefigureError('render', `The render service failed twice in a row: ${error.message}`, 'Check the Refigure log; the Python environment may be broken.', { cause: error }),
+        ),
+      );
+    }
+  }
+
+  private async startWorker(): Promise<WorkerProcess> {
+    const home = join(this.tempRoot, 'home');
+    const env = scrubbedEnv(process.env, { home, mplConfig: join(this.tempRoot, 'mpl'), temp: join(this.tempRoot, 'tmp') });
+    const script = join(pythonDir(), 'refigure_worker.py');
+    const pythonArgs = ['-I', '-u', script];
+    if (this.layer === 'bwrap') {
+      const args = [
+        ...bwrapArgs({ roots: this.config.roots, pythonDir: pythonDir(), writable: this.tempRoot }),
+        '--',
+        this.python.path,
+        ...pythonArgs,
+      ];
+      try {
+        const worker = await WorkerProcess.start('bwrap', args, env, this.logger);
+        this.logger.debug(`Render worker ${worker.pid} started under bubblewrap.`);
+        return worker;
+      } catch (error) {
+        if (this.config.sandbox === 'require-isolation') throw error;
+        this.logger.warn(`The render worker could not start under bubblewrap (${errorText(error)}); using the process sandbox instead.`);
+        this.layer = 'process';
+      }
+    }
+    const worker = await WorkerProcess.start(this.python.path, pythonArgs, env, this.logger);
+    this.logger.debug(`Render worker ${worker.pid} started (process sandbox).`);
+    return worker;
+  }
+}
+
+/** One worker process and its JSON-lines conversation. */
+class WorkerProcess {
+  dead = false;
+  private nextId = 1;
+  private buffer = '';
+  private stderrTail = '';
+  private readonly pending = new Map<number, { resolve: (reply: Reply) => void; reject: (error: unknown) => void }>();
+  private hello?: (ok: boolean, detail: string) => void;
+  private exitReason = '';
+
+  private constructor(
+    private readonly child: ResultPromise,
+    readonly pid: number,
+    private readonly logger: Logger,
+  ) {
+    child.stdout?.setEncoding('utf8');
+    child.stdout?.on('data', (chunk: string) => this.onStdout(chunk));
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (chunk: string) => {
+      this.stderrTail = (this.stderrTail + chunk).slice(-4000);
+      for (const line of chunk.split('\n')) if (line.trim()) this.logger.debug(`worker ${pid}: ${line}`);
+    });
+    child.on('exit', (code, signal) => this.onExit(signal ? `killed by ${signal}` : `exited with status ${code}`));
+    child.on('error', (error) => this.onExit(error.message));
+    // The execa promise itself reports the same exit; its result is not needed.
+    child.catch(() => undefined);
+  }
+
+  static async start(command: string, args: string[], env: Record<string, string>, logger: Logger): Promise<WorkerProcess> {
+    const child = execa(command, args, {
+      env,
+      extendEnv: false,
+      detached: true,
+      stdin: 'pipe',
+      stdout: 'pipe',
+      stderr: 'pipe',
+      buffer: false,
+      reject: false,
+      cleanup: false,
+      windowsHide: true,
+    });
+    if (child.pid === undefined) {
+      const failure = await child;
+      throw new RefigureError('environment', `The render worker could not start: ${failure.shortMessage ?? failure.message}`);
+    }
+    const worker = new WorkerProcess(child, child.pid, logger);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        worker.kill();
+        reject(new RefigureError('environment', `The render worker did not start within ${helloTimeoutMs / 1000} s.`));
+      }, helloTimeoutMs);
+      worker.hello = (ok, detail) => {
+        clearTimeout(timer);
+        worker.hello = undefined;
+        if (ok) resolve();
+        else {
+          worker.kill();
+          reject(new RefigureError('environment', `The render worker could not start: ${detail}`, 'Check that the Python interpreter has matplotlib, numpy and Pillow.'));
+        }
+      };
+    });
+    return worker;
+  }
+
+  /** Sends one request and waits for its reply; cancels through the worker, with the watchdog as a last resort. */
+  call(job: Job): Promise<Reply> {
+    if (this.dead) return Promise.reject(new WorkerDied(this.exitReason || 'the worker is not running'));
+    const id = this.nextId++;
+    return new Promise<Reply>((resolve, reject) => {
+      let cancelTimer: NodeJS.Timeout | undefined;
+      const watchdog = setTimeout(() => {
+        this.logger.warn(`Render worker ${this.pid} did not answer within ${Math.round(job.watchdogMs / 1000)} s; stopping it.`);
+        this.kill();
+      }, job.watchdogMs);
+      const onAbort = () => {
+        this.send({ op: 'cancel', target: id, id: this.nextId++ });
+        cancelTimer = setTimeout(() => this.kill(), cancelGraceMs);
+      };
+      const done = () => {
+        clearTimeout(watchdog);
+        if (cancelTimer) clearTimeout(cancelTimer);
+        job.signal?.removeEventListener('abort', onAbort);
+      };
+      this.pending.set(id, {
+        resolve: (reply) => {
+          done();
+          resolve(reply);
+        },
+        reject: (error) => {
+          done();
+          reject(error);
+        },
+      });
+      if (job.signal?.aborted) job.cancelled = true;
+      job.signal?.addEventListener('abort', onAbort, { once: true });
+      this.send({ ...job.payload, id });
+      if (job.cancelled) onAbort();
+    });
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.dead) return;
+    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    this.send({ op: 'shutdown', id: this.nextId++ });
+    this.child.stdin?.end();
+    const timer = setTimeout(() => this.kill(), 3000);
+    await exited;
+    clearTimeout(timer);
+    this.kill();
+  }
+
+  /** Kills the worker's whole process group (it was started detached, so it leads its own group). */
+  kill(): void {
+    try {
+      if (process.platform === 'win32') this.child.kill('SIGKILL');
+      else process.kill(-this.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+
+  private send(message: Record<string, unknown>): void {
+    if (this.dead || !this.child.stdin?.writable) return;
+    this.child.stdin.write(`${JSON.stringify(message)}\n`);
+  }
+
+  private onStdout(chunk: string): void {
+    this.buffer += chunk;
+    for (;;) {
+      const newline = this.buffer.indexOf('\n');
+      if (newline < 0) break;
+      const line = this.buffer.slice(0, newline);
+      this.buffer = this.buffer.slice(newline + 1);
+      if (!line.trim()) continue;
+      let message: Reply & { type?: string; protocol?: number; message?: string };
+      try {
+        message = JSON.parse(line) as typeof message;
+      } catch {
+        this.logger.warn(`Render worker ${this.pid} wrote a line that is not JSON: ${line.slice(0, 200)}`);
+        continue;
+      }
+      if (message.type === 'hello') {
+        if (message.protocol === 1) this.hello?.(true, '');
+        else this.hello?.(false, `protocol ${String(message.protocol)} is not the expected 1`);
+        continue;
+      }
+      if (message.type === 'fatal') {
+        this.hello?.(false, message.message ?? 'unknown error');
+        continue;
+      }
+      const waiter = this.pending.get(message.id);
+      if (waiter) {
+        this.pending.delete(message.id);
+        waiter.resolve(message);
+      }
+    }
+  }
+
+  private onExit(reason: string): void {
+    if (this.dead) return;
+    this.dead = true;
+    const tail = this.stderrTail.trim().split('\n').slice(-3).join(' | ');
+    this.exitReason = tail ? `${reason}: ${tail}` : reason;
+    this.hello?.(false, this.exitReason);
+    for (const waiter of this.pending.values()) waiter.reject(new WorkerDied(this.exitReason));
+    this.pending.clear();
+    // Whatever is left of its group (a bwrap helper, a render child) goes too.
+    this.kill();
+  }
+}
+
+async function stage(from: string, to: string, what: string): Promise<void> {
+  try {
+    await copyFile(from, to);
+  } catch (error) {
+    throw new RefigureError('input', `Cannot read the ${what} ${from}: ${(error as NodeJS.ErrnoException).code ?? errorText(error)}.`, 'Check that the file exists and is readable.', { cause: error });
+  }
+}
+
+function toRenderError(error: Reply['error']): RenderError {
+  if (!error) return { kind: 'worker', message: 'the render failed without saying why' };
+  const kind = renderErrorKinds.has(error.kind) ? (error.kind as RenderErrorKind) : 'worker';
+  const out: RenderError = { kind, message: error.message };
+  if (error.traceback) out.traceback = error.traceback;
+  if (typeof error.line === 'number') out.line = error.line;
+  return out;
+}
+
+function toolError(reply: Reply, what: string): RefigureError {
+  const message = reply.error?.message ?? 'no answer';
+  if (reply.error?.kind === 'input') return new RefigureError('input', `Cannot ${what}: ${message}.`, 'Check that the image is a readable PNG, JPEG, GIF, BMP or WebP file.');
+  return new RefigureError('render', `Cannot ${what}: ${message}.`, 'Check the Refigure log for the render worker\'s messages.');
+}
+
+function mediaTypeOf(format: ConvertRequest['format']): string {
+  return format === 'png' ? 'image/png' : format === 'jpeg' ? 'image/jpeg' : 'application/octet-stream';
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function round(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}
+

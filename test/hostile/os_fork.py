@@ -1,0 +1,4 @@
+# Forks.
+import os, time
+if os.fork() == 0:
+    time.sleep(60)

@@ -1,0 +1,3 @@
+# Runs a shell command.
+import os
+os.system("touch {{OUTSIDE}}/system.txt")

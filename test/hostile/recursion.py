@@ -1,0 +1,4 @@
+# Recurses without end.
+def f(n):
+    return f(n + 1)
+f(0)

@@ -1,0 +1,3 @@
+# Deletes a file outside scratch.
+import os
+os.remove("{{OUTSIDE}}/keep.txt")

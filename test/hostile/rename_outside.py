@@ -1,0 +1,3 @@
+# Moves a file from outside into scratch.
+import os
+os.rename("{{OUTSIDE}}/keep.txt", "stolen.txt")

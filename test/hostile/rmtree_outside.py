@@ -1,0 +1,3 @@
+# Deletes a whole folder outside scratch.
+import shutil
+shutil.rmtree("{{OUTSIDE}}")

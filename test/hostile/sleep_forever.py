@@ -1,0 +1,3 @@
+# Sleeps far past any timeout.
+import time
+time.sleep(3600)

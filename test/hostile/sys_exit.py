@@ -1,0 +1,3 @@
+# Exits with status 3.
+import sys
+sys.exit(3)

@@ -1,0 +1,107 @@
+// Notebook support inside a real VS Code: the caption cell lands under the figure's cell, one undo removes it, a second run replaces it, and the mark survives saving.
+import * as assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import { parseNotebook, refigureMark } from '../../src/core/notebook';
+
+const extensionId = 'refigure.refigure';
+
+/** An nbformat 4.5 notebook whose second cell shows the workspace's fixture figure as a PNG output. */
+function notebookJson(png: Buffer): string {
+  const notebook = {
+    cells: [
+      { cell_type: 'markdown', id: 'intro', metadata: {}, source: ['# A figure'] },
+      {
+        cell_type: 'code',
+        execution_count: 1,
+        id: 'plot',
+        metadata: {},
+        outputs: [{ data: { 'image/png': png.toString('base64'), 'text/plain': ['<Figure>'] }, metadata: {}, output_type: 'display_data' }],
+        source: ['show()'],
+      },
+      { cell_type: 'markdown', id: 'after', metadata: {}, source: ['Text the user wrote after the figure.'] },
+    ],
+    metadata: { kernelspec: { display_name: 'Python 3', language: 'python', name: 'python3' }, language_info: { name: 'python' } },
+    nbformat: 4,
+    nbformat_minor: 5,
+  };
+  return `${JSON.stringify(notebook, null, 1)}\n`;
+}
+
+function captionCells(notebook: vscode.NotebookDocument): vscode.NotebookCell[] {
+  return notebook.getCells().filter((cell) => refigureMark((cell.metadata as { metadata?: unknown }).metadata));
+}
+
+async function until(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}.`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+suite('notebook captions', () => {
+  let uri: vscode.Uri;
+  let notebook: vscode.NotebookDocument;
+
+  suiteSetup(async function () {
+    this.timeout(120_000);
+    const workspace = process.env.REFIGURE_TEST_WORKSPACE;
+    const image = process.env.REFIGURE_TEST_IMAGE;
+    assert.ok(workspace && image, 'run through test/host/runIntegration.mjs');
+    const path = join(workspace, 'figure.ipynb');
+    writeFileSync(path, notebookJson(readFileSync(join(workspace, image))));
+    uri = vscode.Uri.file(path);
+    await vscode.extensions.getExtension(extensionId)?.activate();
+    notebook = await vscode.workspace.openNotebookDocument(uri);
+    await vscode.window.showNotebookDocument(notebook);
+  });
+
+  test('Generate Caption puts a marked caption cell directly under the figure cell', async function () {
+    this.timeout(120_000);
+    const result = (await vscode.commands.executeCommand('refigure.notebook.generateCaption', uri, 1)) as { caption: string } | undefined;
+    assert.ok(result?.caption, 'a caption came back');
+    assert.equal(notebook.cellCount, 4);
+    const caption = notebook.cellAt(2);
+    assert.equal(caption.kind, vscode.NotebookCellKind.Markup);
+    assert.equal(caption.document.getText(), result.caption.trim());
+    assert.deepEqual(refigureMark((caption.metadata as { metadata?: unknown }).metadata), { captionFor: 'cell:plot/output/0', style: 'caption', kind: 'caption' });
+    assert.equal(notebook.cellAt(3).document.getText(), 'Text the user wrote after the figure.');
+  });
+
+  test('one undo removes the caption cell', async function () {
+    this.timeout(60_000);
+    const t0 = Date.now();
+    await vscode.window.showNotebookDocument(notebook);
+    const t1 = Date.now();
+    await vscode.commands.executeCommand('undo');
+    const t2 = Date.now();
+    process.stdout.write(`DEBUG show ${t1 - t0} undo ${t2 - t1} count ${notebook.cellCount}\n`);
+    await until(() => notebook.cellCount === 3, 'the caption cell to go');
+    process.stdout.write(`DEBUG until ${Date.now() - t2}\n`);
+    assert.equal(captionCells(notebook).length, 0);
+    assert.equal(notebook.cellAt(2).document.getText(), 'Text the user wrote after the figure.');
+  });
+
+  test('running it twice replaces the caption instead of stacking a second one', async function () {
+    this.timeout(240_000);
+    await vscode.commands.executeCommand('refigure.notebook.generateCaption', uri, 1);
+    await vscode.commands.executeCommand('refigure.notebook.generateCaption', uri, 1);
+    assert.equal(notebook.cellCount, 4);
+    assert.equal(captionCells(notebook).length, 1);
+    assert.equal(notebook.getCells().indexOf(captionCells(notebook)[0] as vscode.NotebookCell), 2);
+  });
+
+  test('saved through the built-in serializer, the mark is in the file and the outputs are intact', async () => {
+    assert.ok(await notebook.save(), 'the notebook saved');
+    const saved = parseNotebook(readFileSync(uri.fsPath, 'utf8')).json;
+    assert.equal(saved.cells.length, 4);
+    const marked = saved.cells.filter((cell) => refigureMark(cell.metadata));
+    assert.equal(marked.length, 1);
+    assert.equal(saved.cells.indexOf(marked[0] as (typeof saved.cells)[number]), 2);
+    assert.equal(saved.cells[1]?.outputs?.length, 1);
+    assert.equal(saved.cells[1]?.execution_count, 1);
+    assert.equal(typeof marked[0]?.id, 'string', 'nbformat 4.5 cells need an id');
+  });
+});
