@@ -56,6 +56,8 @@ def import_plotting():
     import numpy
     import PIL.Image
 
+    # Resolve pyplot's backend now: the sandbox later turns switch_backend into a no-op.
+    plt.switch_backend("Agg")
     return matplotlib, plt, numpy, PIL
 
 
@@ -260,6 +262,8 @@ def make_audit_hook(scratch, blocked_log):
         "tempfile.mkstemp": (0,),
         "tempfile.mkdtemp": (0,),
     }
+    # Modules that create processes without an audit event; already loaded and neutered, never loaded again.
+    unaudited_modules = frozenset(["_posixsubprocess", "_winapi"])
     # Introspection that could reach this hook's own state, and limits the code must not lift.
     forbidden = frozenset(
         [
@@ -274,6 +278,10 @@ def make_audit_hook(scratch, blocked_log):
     )
 
     def hook(event, args):
+        if event == "import":
+            if args and args[0] in unaudited_modules:
+                refuse("the code tried to start a process (blocked)")
+            return
         if event == "open":
             if len(args) >= 3 and _is_write(args[1], args[2]) and not inside(args[0]):
                 refuse(outside_message(args[0]))
@@ -307,6 +315,40 @@ def make_audit_hook(scratch, blocked_log):
             refuse("the code tried to use %s (blocked)" % event)
 
     return hook
+
+
+def close_unaudited_doors(blocked_log):
+    """Process creation that raises no audit event: `_posixsubprocess.fork_exec` (and fresh copies of it).
+
+    The audit hook refuses a re-import of the module; this replaces the function in the loaded one and
+    refuses to build a new copy through `_imp`.
+    """
+
+    def refuse(*_args, **_kwargs):
+        message = "the code tried to start a process (blocked)"
+        blocked_log.append(message)
+        raise Blocked(message)
+
+    try:
+        import _posixsubprocess
+
+        _posixsubprocess.fork_exec = refuse
+    except ImportError:
+        pass
+    import _imp
+
+    guarded = frozenset(["_posixsubprocess", "_winapi"])
+    for name in ("create_builtin", "create_dynamic"):
+        original = getattr(_imp, name, None)
+        if original is None:
+            continue
+
+        def guard(spec, *args, _original=original):
+            if getattr(spec, "name", None) in guarded:
+                refuse()
+            return _original(spec, *args)
+
+        setattr(_imp, name, guard)
 
 
 def apply_limits(limits):
@@ -506,6 +548,7 @@ def run_child(request, result_fd, matplotlib, plt):
     linecache.cache["<figure>"] = (len(code), None, [l + "\n" for l in code_lines], "<figure>")
 
     apply_limits(limits)
+    close_unaudited_doors(blocked_log)
     sys.addaudithook(make_audit_hook(scratch, blocked_log))
 
     globals_ = {"__name__": "__main__", "__builtins__": __builtins__, "__file__": os.path.join(scratch, "figure.py")}

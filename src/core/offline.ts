@@ -212,32 +212,33 @@ function bridgeDiagonals(array: number[][], width: number, height: number, palet
 /**
  * A starting palette for k-means: the most frequent colours (on a 5-bit-per-channel histogram),
  * each far enough from those already chosen. Grid sampling would miss thin dark lines on white.
- * Anti-aliasing blends between the background and a chosen colour get no entry of their own: they
- * then join the line or the background, which keeps thin lines whole instead of splitting them
- * into bands of grey. The palette may end up smaller than `colors`.
+ * Anti-aliasing (a blend of the background and a chosen colour, found right beside that colour)
+ * gets no entry of its own: it then joins the line or the background, which keeps thin lines whole
+ * instead of splitting them into bands of grey. A blend that mostly stands alone (a faint grey line)
+ * is a real colour and is kept. The palette may end up smaller than `colors`.
  */
 function initialPalette(imgd: ImageData, colors: number): Rgba[] {
-  const bins = new Map<number, { n: number; r: number; g: number; b: number }>();
   const d = imgd.data;
-  for (let i = 0; i < d.length; i += 4) {
-    const key = ((d[i] >> 3) << 10) | ((d[i + 1] >> 3) << 5) | (d[i + 2] >> 3);
-    const bin = bins.get(key);
-    if (bin) {
-      bin.n++;
-      bin.r += d[i];
-      bin.g += d[i + 1];
-      bin.b += d[i + 2];
-    } else {
-      bins.set(key, { n: 1, r: d[i], g: d[i + 1], b: d[i + 2] });
-    }
-  }
   const pixels = d.length / 4;
-  const ranked = [...bins.values()]
-    .sort((a, b) => b.n - a.n)
-    .map((bin) => ({ n: bin.n, color: { r: Math.round(bin.r / bin.n), g: Math.round(bin.g / bin.n), b: Math.round(bin.b / bin.n), a: 255 } }));
+  const keys = new Uint16Array(pixels);
+  const sums = new Float64Array(32768 * 4);
+  for (let p = 0, i = 0; p < pixels; p++, i += 4) {
+    const key = ((d[i] >> 3) << 10) | ((d[i + 1] >> 3) << 5) | (d[i + 2] >> 3);
+    keys[p] = key;
+    sums[key * 4] += 1;
+    sums[key * 4 + 1] += d[i];
+    sums[key * 4 + 2] += d[i + 1];
+    sums[key * 4 + 3] += d[i + 2];
+  }
+  const ranked: Array<{ key: number; n: number; color: Rgba }> = [];
+  for (let key = 0; key < 32768; key++) {
+    const n = sums[key * 4];
+    if (n > 0) ranked.push({ key, n, color: { r: Math.round(sums[key * 4 + 1] / n), g: Math.round(sums[key * 4 + 2] / n), b: Math.round(sums[key * 4 + 3] / n), a: 255 } });
+  }
+  ranked.sort((a, b) => b.n - a.n);
+  const manhattan = (p: Rgba, c: Rgba): number => Math.abs(p.r - c.r) + Math.abs(p.g - c.g) + Math.abs(p.b - c.b);
   const chosen: Rgba[] = [];
-  const farFrom = (c: Rgba, minDistance: number): boolean =>
-    chosen.every((p) => Math.abs(p.r - c.r) + Math.abs(p.g - c.g) + Math.abs(p.b - c.b) > minDistance);
+  const farFrom = (c: Rgba, minDistance: number): boolean => chosen.every((p) => manhattan(p, c) > minDistance);
   // Large areas keep their own entry even when close to another colour (a pale fill on white).
   for (const { n, color } of ranked) {
     if (chosen.length >= colors || n < pixels / 200) break;
@@ -245,10 +246,36 @@ function initialPalette(imgd: ImageData, colors: number): Rgba[] {
   }
   const background = ranked[0].color;
   const isBlend = (c: Rgba): boolean => chosen.some((p) => p !== background && segmentDistance(c, background, p) < 20);
+  const minPixels = pixels / 5000;
   for (const minDistance of [96, 48, 24]) {
     for (const { n, color } of ranked) {
-      if (chosen.length >= colors || n < pixels / 5000) break;
+      if (chosen.length >= colors || n < minPixels) break;
       if (farFrom(color, minDistance) && !isBlend(color)) chosen.push(color);
+    }
+  }
+  if (chosen.length >= colors) return chosen;
+  // Which blends are anti-aliasing: share of each bin's pixels that touch a pixel of a chosen ink colour.
+  const inkBin = new Uint8Array(32768);
+  for (const { key, color } of ranked) {
+    if (chosen.some((p) => p !== background && manhattan(p, color) <= 48)) inkBin[key] = 1;
+  }
+  const touching = new Float64Array(32768);
+  const w = imgd.width;
+  for (let p = 0; p < pixels; p++) {
+    const x = p % w;
+    if (
+      (x > 0 && inkBin[keys[p - 1]]) ||
+      (x < w - 1 && inkBin[keys[p + 1]]) ||
+      (p >= w && inkBin[keys[p - w]]) ||
+      (p + w < pixels && inkBin[keys[p + w]])
+    ) {
+      touching[keys[p]]++;
+    }
+  }
+  for (const minDistance of [48, 24]) {
+    for (const { key, n, color } of ranked) {
+      if (chosen.length >= colors || n < minPixels) break;
+      if (farFrom(color, minDistance) && isBlend(color) && touching[key] < n / 2) chosen.push(color);
     }
   }
   return chosen;

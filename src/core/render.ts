@@ -1,6 +1,6 @@
 // The render service: a pool of warm Python workers (python/refigure_worker.py), sandboxed, speaking JSON lines.
 import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
@@ -68,7 +68,8 @@ export async function createRenderer(opts: RendererOptions = {}): Promise<Render
       );
     } else logger.info(`Rendering without bubblewrap: ${bwrap.reason}.`);
   }
-  const roots = python.roots ?? (await findPython({ explicit: python.path, logger: silentLogger })).roots ?? [];
+  // bubblewrap must show the interpreter's own folders; an interpreter handed in without them is asked once.
+  const roots = layer !== 'bwrap' ? [] : (python.roots ?? (await findPython({ explicit: python.path, logger: silentLogger })).roots ?? []);
   const service = new RenderPool({ ...opts, logger, python, layer, roots });
   logger.info(`Render sandbox: ${layer === 'bwrap' ? 'bubblewrap + process limits' : 'process limits and audit hook'}.`);
   return service;
@@ -142,7 +143,8 @@ class RenderPool implements RenderService {
     this.layer = config.layer;
     this.logger = config.logger;
     this.slots = Array.from({ length: Math.max(1, Math.floor(config.concurrency ?? 1)) }, () => ({ busy: false }));
-    this.tempRoot = mkdtempSync(join(tmpdir(), 'refigure-render-'));
+    // The real path: bubblewrap binds it as is, and the worker's paths must match inside and out.
+    this.tempRoot = realpathSync(mkdtempSync(join(tmpdir(), 'refigure-render-')));
     for (const dir of ['home', 'mpl', 'tmp']) mkdirSync(join(this.tempRoot, dir));
     process.once('exit', this.onExit);
   }
@@ -195,7 +197,8 @@ class RenderPool implements RenderService {
             memory_mb: this.config.memoryLimitMb ?? 2048,
             cpu_s: Math.ceil(timeoutMs / 1000) + 2,
             files: 256,
-            procs: 1024,
+            // The kernel's own refusal of fork and threads for non-root users, behind the audit hook.
+            procs: 1,
             fsize_mb: 256,
           },
         },

@@ -71,8 +71,8 @@ export class Commands extends Disposable {
   }
 
   /**
-   * Generate Caption: from a Markdown link (cursor, or the editor's document passed as the argument) the caption
-   * replaces the link's alt text; for an image, the caption appears in the panel.
+   * Generate Caption: from a Markdown link (cursor, or the editor's document passed as the argument) the alt text
+   * written with the caption replaces the link's alt text (one undoable edit); for an image, the caption appears in the panel.
    */
   private async generateCaptionCommand(arg: unknown): Promise<{ caption: string; altText: string } | undefined> {
     try {
@@ -95,7 +95,8 @@ export class Commands extends Disposable {
         return undefined;
       }
       if (target.origin.kind === 'markdown') {
-        const replaced = await replaceAltText(target.origin, imagePath, caption.caption || caption.altText);
+        // Alt text wants the short form; the full caption stays in the panel.
+        const replaced = await replaceAltText(target.origin, imagePath, caption.altText || caption.caption);
         if (!replaced) void vscode.window.showWarningMessage(vscode.l10n.t('The link to {0} is no longer in the document; the caption is in the panel.', basename(imagePath)));
       }
       return caption;

@@ -75,7 +75,7 @@ export const altTextInserter: CaptionInserter = {
   canInsert: (context) => context.origin.kind === 'markdown',
   async insert(context) {
     if (context.origin.kind !== 'markdown') throw new Error(vscode.l10n.t('This panel was not opened from a Markdown link.'));
-    const done = await replaceAltText(context.origin, context.imagePath, context.caption);
+    const done = await replaceAltText(context.origin, context.imagePath, context.altText || context.caption);
     if (!done) throw new Error(vscode.l10n.t('The link to this image is no longer in the document.'));
     return vscode.l10n.t('Alt text replaced.');
   },

@@ -5,7 +5,7 @@ import { existsSync, statSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { captionFor, reconstruct, renderCode } from '../core/pipeline';
-import { describeError, isAbort } from '../core/errors';
+import { RefigureError, describeError, isAbort } from '../core/errors';
 import { bestAttempt } from '../core/refine';
 import type { Attempt, Logger, ModelClient, ProgressEvent, ReconstructionResult, RenderOutcome } from '../core/types';
 import {
@@ -184,11 +184,14 @@ export class RefigurePanel extends Disposable {
         },
       );
     } catch (error) {
+      // A newer run replaced this one: its state is the newer run's to report.
+      if (this.run !== controller) throw error;
       if (isAbort(error) || controller.signal.aborted) {
         this.lastError = vscode.l10n.t('Cancelled.');
         this.setStatus('cancelled');
       } else {
         this.lastError = describeError(error);
+        this.notice = { message: this.lastError, actions: actionsFor(error) };
         this.setStatus('error');
       }
       throw error;
@@ -655,4 +658,13 @@ async function loadSavedResult(workDir: string, imagePath: string, logger: Logge
     logger.debug(`No saved result for ${imagePath}: ${describeError(error)}`);
     return undefined;
   }
+}
+
+/** The buttons that fix an error of this kind. */
+function actionsFor(error: unknown): HostAction[] {
+  if (error instanceof RefigureError) {
+    if (error.kind === 'endpoint') return ['configureEndpoint', 'setApiKey', 'showLog'];
+    if (error.kind === 'environment') return ['selectPython', 'showLog'];
+  }
+  return ['showLog'];
 }

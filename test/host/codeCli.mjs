@@ -34,7 +34,8 @@ export function parseArgs(argv) {
       case 'extensionTestsPath': parsed.extensionTestsPath = resolve(value); break;
       case 'extensions-dir': parsed.extensionsDir = resolve(value); break;
       case 'install-extension': parsed.installExtension = resolve(value); break;
-      case 'disable-workspace-trust': parsed.trust = false; break;
+      // Runners pass this flag unconditionally; REFIGURE_WORKSPACE_TRUST=on keeps trust on for tests of restricted mode.
+      case 'disable-workspace-trust': parsed.trust = process.env.REFIGURE_WORKSPACE_TRUST === 'on'; break;
       case 'version': parsed.version = true; break;
       case 'help': parsed.help = true; break;
       default:
@@ -48,7 +49,8 @@ export function parseArgs(argv) {
 const usage = `usage: test/host/code [--extensionDevelopmentPath=DIR] --extensionTestsPath=MODULE [--extensions-dir=DIR] [--disable-workspace-trust] [FOLDER]
        test/host/code --install-extension X.vsix --extensions-dir=DIR
 Runs VS Code extension tests in code-server (web workbench in headless Chromium).
-Environment: REFIGURE_VSCODE_VERSION=${Object.keys(versions).join('|')} (default ${defaultVersion}), REFIGURE_TEST_TIMEOUT_S (default 300).`;
+Environment: REFIGURE_VSCODE_VERSION=${Object.keys(versions).join('|')} (default ${defaultVersion}), REFIGURE_TEST_TIMEOUT_S (default 300),
+REFIGURE_WORKSPACE_TRUST=on (keep workspace trust on despite --disable-workspace-trust).`;
 
 export async function main(argv) {
   const args = parseArgs(argv);

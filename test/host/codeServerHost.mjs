@@ -1,6 +1,6 @@
 // Runs a real VS Code (code-server's server + web workbench in headless Chromium) for integration and end-to-end tests.
 import { spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { format } from 'node:util';
@@ -56,6 +56,39 @@ function hookExit() {
       process.exit(128 + ({ SIGINT: 2, SIGTERM: 15, SIGHUP: 1 }[signal] ?? 0));
     });
   }
+}
+
+/**
+ * A tiny detached watcher that kills a process group once this process is gone, however it went (SIGKILL included),
+ * and exits by itself when the group ends first.
+ */
+const reaperSource = `
+const [parent, group] = process.argv.slice(1).map(Number);
+const alive = (pid) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+setInterval(() => {
+  if (!alive(-group)) process.exit(0);
+  if (!alive(parent)) { try { process.kill(-group, 'SIGKILL'); } catch {} process.exit(0); }
+}, 500);`;
+
+function watchGroup(pgid) {
+  const reaper = spawn(process.execPath, ['-e', reaperSource, String(process.pid), String(pgid)], { detached: true, stdio: 'ignore' });
+  reaper.unref();
+}
+
+/** Chromium is started by Playwright in its own process group; find it among this process's children (Linux /proc). */
+function chromiumChildren() {
+  const found = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[1]) === process.pid && /chrom/i.test(stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')))) found.push(Number(entry));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return found;
 }
 
 function killGroup(pid, signal) {
@@ -134,6 +167,7 @@ export async function startCodeServer(options = {}) {
   const logStream = createWriteStream(logFile);
   const child = spawn(installed.node, args, { cwd: scratch.home, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   liveGroups.add(child.pid);
+  watchGroup(child.pid);
   child.stdout.pipe(logStream, { end: false });
   child.stderr.pipe(logStream, { end: false });
 
@@ -241,7 +275,9 @@ export function workbenchUrl(server, { folder, extensionDevelopmentPath, extensi
  */
 export async function openWorkbench(server, options = {}) {
   const { chromium } = await import('playwright-core');
+  const before = new Set(chromiumChildren());
   const browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs, headless: true });
+  for (const pid of chromiumChildren()) if (!before.has(pid)) watchGroup(pid);
   try {
     const context = await browser.newContext({ viewport: options.viewport ?? { width: 1400, height: 900 } });
     const page = await context.newPage();
@@ -287,9 +323,16 @@ export async function runExtensionTests(options) {
   try {
     let reportExit;
     const exited = new Promise((r) => (reportExit = r));
+    // The extension host runs extensionTestsPath only beside a development path; an empty folder adds no extension,
+    // so the installed extensions are the ones under test.
+    let developmentPath = options.extensionDevelopmentPath === undefined ? repoRoot : options.extensionDevelopmentPath;
+    if (developmentPath === null) {
+      developmentPath = join(server.scratch, 'no-development-extension');
+      mkdirSync(developmentPath, { recursive: true });
+    }
     workbench = await openWorkbench(server, {
       ...options,
-      extensionDevelopmentPath: options.extensionDevelopmentPath === null ? undefined : options.extensionDevelopmentPath ?? repoRoot,
+      extensionDevelopmentPath: developmentPath,
       onAutomationExit: (code) => reportExit(typeof code === 'number' ? code : 1),
       onPageError: (error) => hostLog(`workbench error: ${error.message}`),
     });

@@ -25,7 +25,7 @@ export function prepareWorkspace(imageName = process.env.REFIGURE_TEST_FIXTURE ?
 }
 
 function parseArgs(argv) {
-  const opts = { versions: [], vsix: undefined, grep: undefined };
+  const opts = { versions: [], vsix: undefined, grep: undefined, untrusted: false };
   for (let i = 0; i < argv.length; i++) {
     const [name, inline] = argv[i].split(/=(.*)/s, 2);
     const value = () => inline ?? argv[++i];
@@ -33,9 +33,12 @@ function parseArgs(argv) {
     else if (name === '--all') opts.versions.push(...Object.keys(versions));
     else if (name === '--vsix') opts.vsix = resolve(value());
     else if (name === '--grep') opts.grep = value();
-    else throw new Error(`Unknown argument "${argv[i]}". Usage: runIntegration.mjs [--vscode 1.139|1.100 | --all] [--vsix refigure.vsix] [--grep TEXT]`);
+    else if (name === '--untrusted') opts.untrusted = true;
+    else throw new Error(`Unknown argument "${argv[i]}". Usage: runIntegration.mjs [--vscode 1.139|1.100 | --all] [--vsix refigure.vsix] [--grep TEXT] [--untrusted]`);
   }
   if (!opts.versions.length) opts.versions.push(process.env.REFIGURE_VSCODE_VERSION ?? defaultVersion);
+  // The packaged extension gets the smoke suite unless asked for more (`--grep .` runs everything).
+  if (opts.vsix && opts.grep === undefined) opts.grep = 'extension host smoke';
   for (const v of opts.versions) if (!versions[v]) throw new Error(`Unknown VS Code version "${v}"; use one of ${Object.keys(versions).join(', ')}.`);
   return opts;
 }
@@ -47,6 +50,9 @@ async function runOne(version, opts) {
     REFIGURE_TEST_WORKSPACE: workspace.dir,
     REFIGURE_TEST_IMAGE: workspace.image,
     ...(opts.grep ? { REFIGURE_TEST_GREP: opts.grep } : {}),
+    // Workspace trust stays on only for --untrusted runs; the folder then opens in restricted mode.
+    REFIGURE_EXPECT_TRUSTED: opts.untrusted ? 'false' : 'true',
+    ...(opts.untrusted ? { REFIGURE_WORKSPACE_TRUST: 'on' } : {}),
   };
   let extensionsDir;
   try {
@@ -60,6 +66,7 @@ async function runOne(version, opts) {
         extensionDevelopmentPath: null,
         extensionTestsPath,
         extensionsDir,
+        trust: opts.untrusted,
         env: { ...env, REFIGURE_EXPECT_EXTENSION_ROOT: extensionsDir },
       });
     }

@@ -27,6 +27,12 @@ suite('extension host smoke', () => {
     }
   });
 
+  test('workspace trust is what the host was asked for', () => {
+    // The host turns trust off unless a run asks for it (runIntegration --untrusted keeps it on: folders open restricted).
+    const expected = process.env.REFIGURE_EXPECT_TRUSTED ?? 'true';
+    assert.equal(vscode.workspace.isTrusted, expected === 'true');
+  });
+
   test('the workspace is the prepared folder with its fixture image', async () => {
     const expected = process.env.REFIGURE_TEST_WORKSPACE;
     assert.ok(expected, 'REFIGURE_TEST_WORKSPACE is not set: run through test/host/runIntegration.mjs');

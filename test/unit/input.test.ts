@@ -8,8 +8,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { RefigureError } from '../../src/core/errors';
 import { MAX_MODEL_PIXELS, prepareForModel, readImage, smartResize } from '../../src/core/input';
-import type { ImageInfo, Renderer } from '../../src/core/types';
-import { findPython, pillowSizes, pythonConverter, rgbaPixels } from '../fixtures/images/pythonConverter';
+import type { ImageInfo } from '../../src/core/types';
+import { createRenderer, type RenderService } from '../../src/core/render';
+import { pillowSizes, pythonPath, rgbaPixels } from '../fixtures/images/helpers';
 import { chartFixtures, repoRoot, scratch, stemFixtures } from '../support/paths';
 
 const images = join(repoRoot, 'test', 'fixtures', 'images');
@@ -17,9 +18,12 @@ const img = (name: string): string => join(images, name);
 const work = scratch('refigure-input-');
 after(() => work.dispose());
 
-let converter: Pick<Renderer, 'convertImage'>;
-before(() => {
-  converter = pythonConverter();
+let converter: RenderService;
+before(async () => {
+  converter = await createRenderer();
+});
+after(async () => {
+  await converter.close();
 });
 
 async function rejectsInput(promise: Promise<unknown>, pattern: RegExp): Promise<RefigureError> {
@@ -174,7 +178,7 @@ describe('readImage sizes and formats come from the bytes', () => {
   it('agrees with Pillow on every generated image (EXIF orientation applied)', async () => {
     const names = cases.map(([name]) => img(name));
     const ours = await Promise.all(names.map(async (p) => readImage(p)));
-    assert.deepEqual(ours.map((i) => [i.width, i.height]), pillowSizes(names));
+    assert.deepEqual(ours.map((i) => [i.width, i.height]), await pillowSizes(names));
   });
 
   it('agrees with Pillow on every real STEM and chart fixture', async () => {
@@ -184,12 +188,12 @@ describe('readImage sizes and formats come from the bytes', () => {
     assert.ok(files.length >= 80, `found ${files.length} fixtures`);
     const ours = await Promise.all(files.map(async (p) => readImage(p)));
     assert.ok(ours.every((i) => i.format === 'png'));
-    assert.deepEqual(ours.map((i) => [i.width, i.height]), pillowSizes(files));
+    assert.deepEqual(ours.map((i) => [i.width, i.height]), await pillowSizes(files));
   });
 });
 
 describe('smartResize', () => {
-  it('matches the published Qwen2.5-VL smart_resize (factor 32, 1,310,720 pixels)', () => {
+  it('matches the published Qwen2.5-VL smart_resize (factor 32, 1,310,720 pixels)', async () => {
     const sizes: Array<[number, number]> = [];
     for (const w of [33, 48, 100, 401, 640, 1000, 1211, 1490, 2520, 3000, 4096, 5000]) {
       for (const h of [40, 48, 101, 400, 480, 831, 1114, 2000, 3355, 4000]) sizes.push([w, h]);
@@ -213,7 +217,7 @@ def smart_resize(height, width, factor, min_pixels, max_pixels):
     return [w_bar, h_bar]
 print(json.dumps([smart_resize(h, w, 32, 4096, 1310720) for w, h in json.loads(sys.stdin.read())]))
 `;
-    const expected = JSON.parse(execFileSync(findPython(), ['-c', script], { input: JSON.stringify(sizes), encoding: 'utf8' })) as number[][];
+    const expected = JSON.parse(execFileSync(await pythonPath(), ['-c', script], { input: JSON.stringify(sizes), encoding: 'utf8' })) as number[][];
     assert.deepEqual(
       sizes.map(([w, h]) => {
         const r = smartResize(w, h, { minPixels: 4096 });

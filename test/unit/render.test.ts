@@ -239,6 +239,25 @@ test('a pool of two runs two renders at the same time', async () => {
   }
 });
 
+test('cold mode renders each program in a fresh interpreter, with the same result', async () => {
+  const out = scratch();
+  const renderer = await createRenderer({ cold: true });
+  try {
+    const code = `${simplePlot}import os\nprint("pid", os.getpid())\n`;
+    const first = await renderer.render({ code, like, outDir: out.dir, stem: 'cold1' });
+    const second = await renderer.render({ code, like, outDir: out.dir, stem: 'cold2' });
+    assert.equal(first.ok, true, JSON.stringify(first.error));
+    assert.equal(second.ok, true, JSON.stringify(second.error));
+    assert.deepEqual(pngSize(first.png ?? ''), fixtureSize);
+    assert.notEqual(first.output, second.output, 'each render ran in its own process');
+    const blocked = await renderer.render({ code: 'import os\nos.system("true")\n', outDir: out.dir, stem: 'cold3' });
+    assert.equal(blocked.error?.kind, 'blocked');
+  } finally {
+    await renderer.close();
+    out.dispose();
+  }
+});
+
 test('a missing original is bad input, and the comparison works on two existing images', async () => {
   const out = scratch();
   const renderer = await createRenderer({});
