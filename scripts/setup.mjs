@@ -46,7 +46,8 @@ const need = forTests ? ['matplotlib', 'numpy', 'PIL', 'nbformat'] : ['matplotli
 const candidates = [process.env.REFIGURE_PYTHON, 'python3', 'python', '/usr/bin/python3', '/usr/local/bin/python3'].filter(Boolean);
 
 function works(python, modules = need) {
-  const probe = spawnSync(python, ['-c', `import ${modules.join(', ')}`], { stdio: 'ignore', timeout: 60_000 });
+  // -I as the renderer runs it: packages in the user's site folder are not seen there.
+  const probe = spawnSync(python, ['-I', '-c', `import ${modules.join(', ')}`], { stdio: 'ignore', timeout: 60_000 });
   return probe.status === 0;
 }
 
@@ -59,7 +60,7 @@ if (!findPython()) {
   const withPip = candidates.find((python) => works(python, ['pip']));
   let ok = false;
   if (withPip) {
-    ok = run(withPip, ['-m', 'pip', 'install', '--user', '--timeout', '15', '--retries', '0', ...pipPackages]) && Boolean(findPython());
+    ok = run(withPip, ['-m', 'pip', 'install', '--timeout', '15', '--retries', '0', ...pipPackages]) && Boolean(findPython());
   }
   if (!ok && hasApt && isRoot) {
     ok = aptInstall(['python3-matplotlib', 'python3-numpy', 'python3-pil', ...(forTests ? ['python3-nbformat'] : [])]) && Boolean(findPython());

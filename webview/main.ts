@@ -51,7 +51,7 @@ const actionsBox = el('div', { className: 'actions', role: 'toolbar', ariaLabel:
 header.append(titleBox, actionsBox);
 
 const noticeBox = el('section', { className: 'notice', role: 'status' });
-const progressBox = el('section', { className: 'progress', role: 'status', ariaLive: 'polite' });
+const progressBox = el('section', { className: 'run-progress', role: 'status', ariaLive: 'polite' });
 const toast = el('div', { className: 'toast', role: 'status', ariaLive: 'polite' });
 
 const viewerBox = el('section', { className: 'viewer' });
@@ -469,12 +469,12 @@ function renderError(): void {
   if (!attempt || attempt.ok) return;
   const error = attempt.error;
   errorBox.append(el('h2', { textContent: t('renderError') }), el('p', { className: 'error-message', textContent: error?.message ?? '' }));
-  if (attempt.code) {
+  if (attempt.code && error?.line) {
     const listing = el('pre', { className: 'code', ariaLabel: t('code') });
     const lines = attempt.code.split('\n');
-    const failing = error?.line;
-    const from = failing ? Math.max(1, failing - 6) : 1;
-    const to = failing ? Math.min(lines.length, failing + 6) : Math.min(lines.length, 40);
+    const failing = error.line;
+    const from = Math.max(1, failing - 6);
+    const to = Math.min(lines.length, failing + 6);
     for (let n = from; n <= to; n++) {
       const row = el('span', { className: n === failing ? 'line failing' : 'line' });
       row.append(el('span', { className: 'ln', textContent: String(n) }), document.createTextNode(`${lines[n - 1] ?? ''}\n`));

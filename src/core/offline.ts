@@ -147,11 +147,12 @@ interface TracedLayer {
 function trace(imgd: ImageData, colors: number): { background: string; layers: TracedLayer[] } {
   const it = tracer();
   const options = it.checkoptions({
-    // Error thresholds in squared pixels: loose enough to merge pixel steps into long lines and curves.
-    ltres: Number(process.env.RF_LTRES ?? 1),
-    qtres: Number(process.env.RF_QTRES ?? 1),
-    // Paths with fewer nodes are anti-aliasing specks.
-    pathomit: Number(process.env.RF_PATHOMIT ?? 8),
+    // Error thresholds in squared pixels. On the 54 STEM fixtures, 0.5 (with pathomit 6) scores a median
+    // fidelity of 0.964 and a minimum of 0.89, against 0.961 and 0.84 for the defaults (1, 8), for about a third more code.
+    ltres: 0.5,
+    qtres: 0.5,
+    // Paths with fewer nodes are anti-aliasing specks; 6 keeps small glyph parts that 8 would drop.
+    pathomit: 6,
     rightangleenhance: true,
     numberofcolors: colors,
     colorquantcycles: 3,
@@ -167,10 +168,6 @@ function trace(imgd: ImageData, colors: number): { background: string; layers: T
   }
   const background = backgroundIndex(ii.array, imgd.width, imgd.height, counts);
   bridgeDiagonals(ii.array, imgd.width, imgd.height, ii.palette, background, counts);
-  if (process.env.RF_DEBUG) {
-    process.stderr.write(JSON.stringify(ii.palette.map((p) => hex(p))) + ' bg ' + background + '\n');
-    for (let y = 125; y < 141; y++) process.stderr.write(ii.array[y + 1].slice(137, 153).map((v) => v.toString(16)).join(' ') + '\n');
-  }
   const order = counts.map((n, i) => ({ n, i })).filter(({ n, i }) => n > 0 && i !== background).sort((a, b) => b.n - a.n);
   const layers: TracedLayer[] = [];
   for (const { n, i } of order) {
@@ -436,8 +433,8 @@ function emitCode(info: ImageInfo, background: string, layers: Array<{ color: st
     'ax.set_ylim(HEIGHT, 0)',
     'ax.axis("off")',
     'for color, data in LAYERS:',
-    '    # A hairline edge in the fill colour closes the seams between neighbouring shapes.',
-    `    ax.add_patch(PathPatch(to_path(data), facecolor=color, edgecolor=color, linewidth=${process.env.RF_LW ?? '0.8'} * 72 / DPI))`,
+    '    # A half-pixel edge in the fill colour closes the seams between neighbouring shapes and keeps hairlines visible.',
+    '    ax.add_patch(PathPatch(to_path(data), facecolor=color, edgecolor=color, linewidth=0.5 * 72 / DPI))',
     'plt.show()',
     '',
   ].join('\n');

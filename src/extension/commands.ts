@@ -115,6 +115,9 @@ export class Commands extends Disposable {
         const editor = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri.toString());
         const atCursor = imageAtCursor(editor);
         if (atCursor) return { image: atCursor.image, origin: atCursor.origin };
+        if (editor?.document.languageId === 'markdown') {
+          throw new RefigureError('input', vscode.l10n.t('The cursor is not on an image link ![alt](path).'), vscode.l10n.t('Put the cursor on an image link, or right-click an image in the Explorer.'));
+        }
         throw new RefigureError('input', vscode.l10n.t('{0} is not an image file.', basename(uri.path)), vscode.l10n.t('Use a PNG, JPEG, WebP, GIF, BMP or SVG file.'));
       }
       return { image: uri, origin: { kind: 'file' } };

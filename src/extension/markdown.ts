@@ -95,6 +95,8 @@ export function registerMarkdownContext(): vscode.Disposable {
     void vscode.commands.executeCommand('setContext', 'refigure.cursorOnImageLink', on);
   };
   update(vscode.window.activeTextEditor);
+  // Until Refigure is active the menus cannot know where the cursor is, so they show on any Markdown line.
+  void vscode.commands.executeCommand('setContext', 'refigure.active', true);
   return vscode.Disposable.from(
     vscode.window.onDidChangeActiveTextEditor(update),
     vscode.window.onDidChangeTextEditorSelection((event) => update(event.textEditor)),

@@ -110,6 +110,11 @@ export class RefigurePanel extends Disposable {
     return { imagePath: this.imagePath, status: this.status, result: this.result, lastError: this.lastError };
   }
 
+  /** Sends the view again, e.g. after the workspace became trusted. */
+  refresh(): void {
+    this.changed();
+  }
+
   setOrigin(origin: PanelOrigin): void {
     this.origin = origin;
     if (this.result) void this.save();
@@ -526,7 +531,9 @@ export class RefigurePanel extends Disposable {
       attempts,
       shown: this.shown !== undefined && this.shown < attempts.length ? this.shown : bestIndex,
       notes: [...(result?.notes ?? []), ...(this.lastError && this.status !== 'rendered' && !result?.render.error ? [this.lastError] : [])],
-      notice: this.noticeView(result) ?? (vscode.workspace.isTrusted ? undefined : { message: vscode.l10n.t('This workspace is not trusted, so Refigure renders nothing. Trust the workspace to run the code.'), actions: ['trustWorkspace'] }),
+      notice: vscode.workspace.isTrusted
+        ? this.noticeView(result)
+        : { message: vscode.l10n.t('This workspace is not trusted, so Refigure renders nothing. Trust the workspace to run the code.'), actions: ['trustWorkspace'] },
       insertTargets: [...this.host.inserters].filter(([, inserter]) => inserter.canInsert(insertContext)).map(([target]) => target),
       canRefine: false,
       trusted: vscode.workspace.isTrusted,
@@ -579,6 +586,7 @@ export class PanelManager extends Disposable implements vscode.WebviewPanelSeria
         for (const panel of this.panels.values()) if (panel.isCodeDocument(document)) panel.codeSaved(document);
       }),
     );
+    this._register(vscode.workspace.onDidGrantWorkspaceTrust(() => this.panels.forEach((p) => p.refresh())));
     this._register({ dispose: () => [...this.panels.values()].forEach((p) => p.dispose()) });
   }
 

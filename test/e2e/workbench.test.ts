@@ -6,11 +6,11 @@ import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
 import { repoRoot, scratch, stemFixtures } from '../support/paths';
-import { startScriptedServer } from '../support/scriptedServer';
+import { defaultReply, startScriptedServer, type RecordedRequest } from '../support/scriptedServer';
 
 type Host = typeof import('../host/codeServerHost.mjs');
 
-const resultsDir = join(repoRoot, 'test-results', 'e2e');
+let resultsDir = join(repoRoot, 'test-results', 'e2e');
 
 /** The host is plain ESM beside the tests, loaded at run time rather than bundled (it finds its tools from its own path). */
 async function loadHost(): Promise<Host> {
@@ -83,10 +83,11 @@ test('a figure in the Explorer opens the Refigure panel from its context menu', 
   mkdirSync(join(workspace.dir, 'figures'));
   copyFileSync(join(stemFixtures, fixture), join(workspace.dir, 'figures', fixture));
 
-  const model = await startScriptedServer();
+  const model = await startScriptedServer(scriptedModel);
   const server = await host.startCodeServer({
     settings: { 'refigure.endpoint': model.url, 'refigure.model': 'scripted-model' },
   });
+  resultsDir = join(repoRoot, 'test-results', 'e2e', `vscode-${server.version}`);
   let workbench: Awaited<ReturnType<Host['openWorkbench']>> | undefined;
   try {
     workbench = await host.openWorkbench(server, { folder: workspace.dir, extensionDevelopmentPath: repoRoot });
@@ -130,6 +131,8 @@ test('a figure in the Explorer opens the Refigure panel from its context menu', 
     await screenshot(page, 'refigure-panel');
     assert.ok(statSync(join(resultsDir, 'refigure-panel.png')).size > 10_000, 'the panel screenshot is empty');
     assert.match(status ?? '', /status-rendered/, `the reconstruction ended in ${status}; see test-results/e2e/refigure-panel.png`);
+    // The caption the model wrote about the successful render is shown as text in the panel.
+    await panel.locator('.caption-box', { hasText: captionText }).waitFor({ timeout: 30_000 });
     // Side by side shows both images once the redraw exists.
     assert.ok((await panel.locator('#app .stage img').count()) >= 2, 'the panel does not show the original and the render');
   } finally {
@@ -139,6 +142,14 @@ test('a figure in the Explorer opens the Refigure panel from its context menu', 
     workspace.dispose();
   }
 });
+
+const captionText = 'A numbered list of four rows of stars, squares and triangles, each row priced in dollars.';
+
+/** Code for the reconstruction request; a caption in the asked-for format for the caption request (it asks for alt text). */
+function scriptedModel(request: RecordedRequest): { reply: string } {
+  const asksForCaption = /Alt text:/.test(JSON.stringify(request.body ?? ''));
+  return { reply: asksForCaption ? `Caption: ${captionText}\nAlt text: Four priced rows of shapes.` : defaultReply };
+}
 
 async function expectEventually(check: () => boolean, timeoutMs: number, message: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;

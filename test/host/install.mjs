@@ -1,7 +1,6 @@
 // Installs, once and offline-friendly, the code-server builds (and the Node they need) that the test host runs VS Code with.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync, copyFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -91,16 +90,16 @@ export function ensureNode(version) {
  * @vscode/ripgrep's install step downloads rg from GitHub. When an rg we already have is put in its cache folder,
  * the step uses it instead, so the older code-server installs without internet.
  */
-function prefillRipgrepCache() {
+function prefillRipgrepCache(tmp) {
   const donor = findRipgrepDonor();
   if (!donor) return false;
   // The cache name is versioned by @vscode/ripgrep's pinned rg release; fill every name old releases use.
   for (const [cacheVersion, rgVersion] of [['1.15.9', 'v13.0.0-10'], ['1.15.10', 'v13.0.0-10'], ['1.15.11', 'v13.0.0-10'], ['1.15.13', 'v13.0.0-13'], ['1.15.14', 'v13.0.0-13'], ['1.17.0', 'v15.0.0']]) {
-    const cache = join(tmpdir(), `vscode-ripgrep-cache-${cacheVersion}`);
+    const cache = join(tmp, `vscode-ripgrep-cache-${cacheVersion}`);
     mkdirSync(cache, { recursive: true });
     const archive = join(cache, `ripgrep-${rgVersion}-x86_64-unknown-linux-musl.tar.gz`);
     if (existsSync(archive)) continue;
-    const stage = join(tmpdir(), `refigure-rg-${process.pid}`);
+    const stage = join(tmp, `refigure-rg-${process.pid}`);
     mkdirSync(stage, { recursive: true });
     copyFileSync(donor, join(stage, 'rg'));
     const tar = spawnSync('tar', ['-czf', archive, '-C', stage, 'rg']);
@@ -143,7 +142,12 @@ export function ensureCodeServer(key = defaultVersion) {
   if (!spec.node) {
     // code-server's older postinstall runs scripts as root only with unsafe-perm, and @vscode/ripgrep needs its cache.
     extra.npm_config_unsafe_perm = 'true';
-    if (!prefillRipgrepCache()) say('No ripgrep found to pre-fill its download cache; the install may try GitHub.');
+    // @vscode/ripgrep looks for its cache in os.tmpdir(); a private TMPDIR keeps it out of the system's /tmp.
+    extra.TMPDIR = join(toolsDir, 'tmp');
+    mkdirSync(extra.TMPDIR, { recursive: true });
+    // The newer code-server ships an rg that serves as the donor; without it (or Debian's ripgrep) install it first.
+    if (!findRipgrepDonor()) ensureCodeServer(defaultVersion);
+    if (!prefillRipgrepCache(extra.TMPDIR)) say('No ripgrep found to pre-fill its download cache; the install may try GitHub (apt-get install ripgrep helps).');
   }
   run('npm', ['install', '--no-save', '--prefix', dir, `code-server@${spec.codeServer}`], npmEnv(extra), `Installing code-server ${spec.codeServer} (VS Code ${spec.vscode}); this builds native modules and takes a few minutes`);
   if (!existsSync(entry)) throw new InstallError(`code-server ${spec.codeServer} installed into ${dir}, but ${entry} is missing.`);

@@ -1,28 +1,13 @@
 // Runs test/integration inside a real VS Code: code-server here (offline), downloaded desktop VS Code with REFIGURE_VSCODE=desktop.
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runTests } from '@vscode/test-electron';
 import { repoRoot, runExtensionTests, installVsix } from './codeServerHost.mjs';
 import { versions, defaultVersion } from './install.mjs';
+import { prepareWorkspace, codeExecutable } from './workspace.mjs';
 
 export const integrationOut = join(repoRoot, 'out', 'test', 'integration');
-export const sharedFixtures = resolve(repoRoot, '..', 'shared', 'fixtures');
-export const codeExecutable = join(repoRoot, 'test', 'host', 'code');
-
-/** A fresh workspace holding one real STEM figure (and a markdown file that shows it) for the tests to work on. */
-export function prepareWorkspace(imageName = process.env.REFIGURE_TEST_FIXTURE ?? 'stem') {
-  const sourceDir = join(sharedFixtures, imageName.includes('/') ? imageName.split('/')[0] : 'stem');
-  if (!existsSync(sourceDir)) throw new Error(`The shared fixtures are missing: ${sourceDir} (they sit beside the checkout, in ../shared/fixtures).`);
-  const chosen = imageName.includes('/') ? imageName.split('/')[1] : readdirSync(sourceDir).filter((f) => f.endsWith('.png')).sort()[0];
-  if (!chosen) throw new Error(`No .png figure in ${sourceDir}.`);
-  const dir = mkdtempSync(join(tmpdir(), 'refigure-ws-'));
-  mkdirSync(join(dir, 'figures'));
-  const image = join('figures', chosen);
-  copyFileSync(join(sourceDir, chosen), join(dir, image));
-  writeFileSync(join(dir, 'notes.md'), `# Notes\n\n![a figure](${image})\n`);
-  return { dir, image, dispose: () => rmSync(dir, { recursive: true, force: true }) };
-}
 
 function parseArgs(argv) {
   const opts = { versions: [], vsix: undefined, grep: undefined, untrusted: false };
@@ -72,7 +57,7 @@ async function runOne(version, opts) {
     }
     env.REFIGURE_EXPECT_EXTENSION_ROOT = repoRoot;
     if (process.env.REFIGURE_VSCODE === 'desktop') {
-      return await runTests({
+      return await runDesktop({
         version: process.env.REFIGURE_VSCODE_DESKTOP_VERSION ?? 'stable',
         extensionDevelopmentPath: repoRoot,
         extensionTestsPath,
@@ -96,6 +81,21 @@ async function runOne(version, opts) {
   } finally {
     workspace.dispose();
     if (extensionsDir) rmSync(extensionsDir, { recursive: true, force: true });
+  }
+}
+
+/** Desktop VS Code through the standard runner; it downloads VS Code, so say plainly when that cannot work here. */
+async function runDesktop(options) {
+  try {
+    return await runTests(options);
+  } catch (error) {
+    if (/ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT/.test(String(error?.message ?? error))) {
+      throw new Error(
+        `Downloading desktop VS Code failed (${error.message}). This machine cannot reach update.code.visualstudio.com: ` +
+          'unset REFIGURE_VSCODE to run the tests on the code-server host instead.',
+      );
+    }
+    throw error;
   }
 }
 
