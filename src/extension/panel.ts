@@ -6,7 +6,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { captionFor, reconstruct, renderCode } from '../core/pipeline';
 import { RefigureError, describeError, isAbort } from '../core/errors';
-import { bestAttempt } from '../core/refine';
+import { bestAttempt, refineOnce } from '../core/refine';
 import type { Attempt, Logger, ModelClient, ProgressEvent, ReconstructionResult, RenderOutcome } from '../core/types';
 import {
   assertNever,
@@ -205,6 +205,54 @@ export class RefigurePanel extends Disposable {
     }
   }
 
+  /** One more round with the model on the current result (the panel's Refine), keeping the best attempt. */
+  async refine(): Promise<ReconstructionResult> {
+    const current = this.requireResult();
+    if (this.run) throw new Error(vscode.l10n.t('Wait for the running reconstruction to finish, or cancel it.'));
+    const controller = new AbortController();
+    this.run = controller;
+    this.setStatus('streaming');
+    try {
+      return await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Refigure: refining {0}', basename(this.imagePath)), cancellable: true },
+        async (progress, token) => {
+          const cancelHook = abortOnCancel(token, controller);
+          try {
+            const model = await this.host.modelClient();
+            if (!model) throw new RefigureError('usage', vscode.l10n.t('Refining needs a model endpoint.'), vscode.l10n.t('Set refigure.endpoint.'));
+            const renderer = await this.host.renderService.get();
+            const settings = this.host.settings.current;
+            const started = Date.now();
+            const result = await refineOnce({
+              result: current,
+              model,
+              renderer,
+              workDir: this.workDir,
+              preset: settings.preset,
+              renderTimeoutMs: settings.renderTimeoutSeconds * 1000,
+              signal: controller.signal,
+              logger: this.host.logger,
+              onProgress: (event) => this.onProgress(event, started, progress),
+            });
+            this.result = result;
+            this.shown = undefined;
+            await this.save();
+            this.setStatus(result.render.ok ? 'rendered' : 'error');
+            return result;
+          } finally {
+            cancelHook.dispose();
+          }
+        },
+      );
+    } catch (error) {
+      this.setStatus(this.result?.render.ok ? 'rendered' : 'error');
+      throw error;
+    } finally {
+      if (this.run === controller) this.run = undefined;
+      this.changed();
+    }
+  }
+
   /** A caption for the current code in the configured style (model required); updates the result. */
   async generateCaption(): Promise<{ caption: string; altText: string } | undefined> {
     const result = this.result;
@@ -345,8 +393,10 @@ export class RefigurePanel extends Disposable {
       }
       case 'saveCode':
         return this.saveNextToImage();
-      case 'refine':
-        throw new Error(vscode.l10n.t('Refinement from the panel is not available in this version; set refigure.refineRounds to refine automatically.'));
+      case 'refine': {
+        const result = await this.refine();
+        return result.render.ok ? vscode.l10n.t('Best fidelity {0}.', result.metrics?.fidelity.toFixed(3) ?? '–') : result.render.error?.message;
+      }
       case 'copyCaption': {
         const caption = this.requireResult().caption;
         if (!caption) throw new Error(vscode.l10n.t('There is no caption to copy.'));
@@ -535,7 +585,7 @@ export class RefigurePanel extends Disposable {
         ? this.noticeView(result)
         : { message: vscode.l10n.t('This workspace is not trusted, so Refigure renders nothing. Trust the workspace to run the code.'), actions: ['trustWorkspace'] },
       insertTargets: [...this.host.inserters].filter(([, inserter]) => inserter.canInsert(insertContext)).map(([target]) => target),
-      canRefine: false,
+      canRefine: result?.provider === 'model' && this.run === undefined,
       trusted: vscode.workspace.isTrusted,
       live: this.isCodeTabOpen(),
     };
