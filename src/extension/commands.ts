@@ -9,7 +9,7 @@ import type { HostAction } from '../shared/protocol';
 import type { PanelOrigin } from './api';
 import { Disposable } from './dispose';
 import { imageAtCursor, replaceAltText } from './markdown';
-import type { PanelManager } from './panel';
+import type { PanelManager, RefigurePanel } from './panel';
 import { apiKeySecret, type RenderService } from './services';
 import type { Settings } from './settings';
 
@@ -34,10 +34,42 @@ export class Commands extends Disposable {
     };
     register('refigure.reconstructFigure', (arg?: unknown) => this.reconstructCommand(arg));
     register('refigure.generateCaption', (arg?: unknown) => this.generateCaptionCommand(arg));
-    register('refigure.setApiKey', () => this.setApiKey());
+    register('refigure.setApiKey', (key?: unknown) => this.setApiKey(key));
     register('refigure.clearApiKey', () => this.clearApiKey());
     register('refigure.selectPythonInterpreter', () => this.selectPython());
     register('refigure.showLog', () => deps.channel.show());
+    register('refigure.cancel', (arg?: unknown) => this.cancelCommand(arg));
+    register('refigure.openCode', (arg?: unknown) => this.panelCommand(arg, async (panel) => (await panel.openCode()).document.uri));
+    register('refigure.saveCode', (arg?: unknown, options?: unknown) =>
+      this.panelCommand(arg, (panel) => panel.saveNextToImage({ overwrite: overwriteOption(options) })),
+    );
+  }
+
+  /** Stops what the panel of the image (default: every panel) is running: the model request and any render. */
+  private cancelCommand(arg: unknown): number {
+    const uri = uriArgument(arg);
+    const panels = uri ? [this.deps.panels.get(uri.fsPath)].filter((p) => p !== undefined) : this.deps.panels.all();
+    return panels.filter((panel) => panel.cancel()).length;
+  }
+
+  /** Runs a panel action from the palette or a keybinding: on the image's panel, the active panel, or the only one. */
+  private async panelCommand<T>(arg: unknown, run: (panel: RefigurePanel) => Promise<T>): Promise<T | undefined> {
+    try {
+      const uri = uriArgument(arg);
+      const all = this.deps.panels.all();
+      const panel = uri ? this.deps.panels.get(uri.fsPath) : (all.find((p) => p.webviewPanel.active) ?? (all.length === 1 ? all[0] : undefined));
+      if (!panel) {
+        throw new RefigureError(
+          'usage',
+          uri ? vscode.l10n.t('There is no Refigure panel for {0}.', basename(uri.fsPath)) : vscode.l10n.t('No Refigure panel is active.'),
+          vscode.l10n.t('Reconstruct the figure first, or click into its Refigure panel.'),
+        );
+      }
+      return await run(panel);
+    } catch (error) {
+      this.reportError(error);
+      return undefined;
+    }
   }
 
   /** Opens the panel for the image and reconstructs it; rejects with the error (for the API). */
@@ -153,8 +185,9 @@ export class Commands extends Disposable {
     return picked?.uri;
   }
 
-  private async setApiKey(): Promise<void> {
-    const key = await vscode.window.showInputBox({
+  /** A key passed as the argument (another extension or a task provisioning it) is stored without asking. */
+  private async setApiKey(given?: unknown): Promise<void> {
+    const key = typeof given === 'string' && given.trim() ? given : await vscode.window.showInputBox({
       title: vscode.l10n.t('Refigure: API Key'),
       prompt: vscode.l10n.t('The key for your OpenAI-compatible endpoint. It is kept in VS Code\'s secret storage, never in settings.'),
       password: true,
@@ -269,6 +302,12 @@ function uriArgument(arg: unknown): vscode.Uri | undefined {
   if (Array.isArray(arg) && arg[0] instanceof vscode.Uri) return arg[0];
   if (typeof arg === 'string' && arg) return arg.includes('://') ? vscode.Uri.parse(arg) : vscode.Uri.file(arg);
   return undefined;
+}
+
+/** `{ overwrite: true }` replaces without asking, `false` never replaces; otherwise the user is asked. */
+function overwriteOption(options: unknown): boolean | undefined {
+  if (typeof options !== 'object' || options === null || !('overwrite' in options)) return undefined;
+  return typeof options.overwrite === 'boolean' ? options.overwrite : undefined;
 }
 
 function activeImageTab(): vscode.Uri | undefined {

@@ -281,9 +281,12 @@ export class RefigurePanel extends Disposable {
     );
   }
 
-  cancel(): void {
+  /** True when something was running. */
+  cancel(): boolean {
+    const running = this.run !== undefined || this.liveRun !== undefined;
     this.run?.abort();
     this.liveRun?.abort();
+    return running;
   }
 
   isCodeDocument(document: vscode.TextDocument): boolean {
@@ -469,12 +472,13 @@ export class RefigurePanel extends Disposable {
     return editor;
   }
 
-  /** Writes `<name>.refigure.py` beside the image, asking before replacing one that exists. */
-  async saveNextToImage(): Promise<string | undefined> {
+  /** Writes `<name>.refigure.py` beside the image, asking before replacing one that exists unless `overwrite` says. */
+  async saveNextToImage(options: { overwrite?: boolean } = {}): Promise<string | undefined> {
     const result = this.requireResult();
     const code = this.openCodeDocument()?.getText() ?? result.code;
     const target = join(dirname(this.imagePath), `${stemOf(this.imagePath)}.refigure.py`);
-    if (existsSync(target)) {
+    if (existsSync(target) && options.overwrite !== true) {
+      if (options.overwrite === false) return vscode.l10n.t('Not saved: {0} already exists.', basename(target));
       const replace = vscode.l10n.t('Replace');
       const answer = await vscode.window.showWarningMessage(
         vscode.l10n.t('{0} already exists. Replace it?', basename(target)),

@@ -41,18 +41,24 @@ function hostLog(message) {
   process.stdout.write(`[refigure-host] ${message}\n`);
 }
 
-/** Every server this process started, so an exit from any path can still kill their process groups. */
-const liveGroups = new Set();
+/** Every server this process started (process group → scratch folder), so an exit from any path can still clean up. */
+const liveGroups = new Map();
+
+function killAllNow() {
+  for (const [pid, scratchRoot] of liveGroups) {
+    killGroup(pid, 'SIGKILL');
+    rmSync(scratchRoot, { recursive: true, force: true });
+  }
+  liveGroups.clear();
+}
 let exitHooked = false;
 function hookExit() {
   if (exitHooked) return;
   exitHooked = true;
-  process.on('exit', () => {
-    for (const pid of liveGroups) killGroup(pid, 'SIGKILL');
-  });
+  process.on('exit', killAllNow);
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
     process.once(signal, () => {
-      for (const pid of liveGroups) killGroup(pid, 'SIGKILL');
+      killAllNow();
       process.exit(128 + ({ SIGINT: 2, SIGTERM: 15, SIGHUP: 1 }[signal] ?? 0));
     });
   }
@@ -63,15 +69,22 @@ function hookExit() {
  * and exits by itself when the group ends first.
  */
 const reaperSource = `
-const [parent, group] = process.argv.slice(1).map(Number);
+const [parent, group] = process.argv.slice(1, 3).map(Number);
+const scratch = process.argv[3];
 const alive = (pid) => { try { process.kill(pid, 0); return true; } catch { return false; } };
 setInterval(() => {
   if (!alive(-group)) process.exit(0);
-  if (!alive(parent)) { try { process.kill(-group, 'SIGKILL'); } catch {} process.exit(0); }
+  if (!alive(parent)) {
+    try { process.kill(-group, 'SIGKILL'); } catch {}
+    if (scratch) setTimeout(() => { require('node:fs').rmSync(scratch, { recursive: true, force: true }); process.exit(0); }, 1000);
+    else process.exit(0);
+  }
 }, 500);`;
 
-function watchGroup(pgid) {
-  const reaper = spawn(process.execPath, ['-e', reaperSource, String(process.pid), String(pgid)], { detached: true, stdio: 'ignore' });
+/** `scratch`, when given, is removed too if this process could not remove it itself. */
+function watchGroup(pgid, scratch) {
+  const args = ['-e', reaperSource, String(process.pid), String(pgid), ...(scratch ? [scratch] : [])];
+  const reaper = spawn(process.execPath, args, { detached: true, stdio: 'ignore' });
   reaper.unref();
 }
 
@@ -166,8 +179,8 @@ export async function startCodeServer(options = {}) {
   const logFile = join(scratch.root, 'code-server.log');
   const logStream = createWriteStream(logFile);
   const child = spawn(installed.node, args, { cwd: scratch.home, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  liveGroups.add(child.pid);
-  watchGroup(child.pid);
+  liveGroups.set(child.pid, scratch.root);
+  watchGroup(child.pid, scratch.root);
   child.stdout.pipe(logStream, { end: false });
   child.stderr.pipe(logStream, { end: false });
 
