@@ -72,12 +72,13 @@ class Refigure extends Disposable {
 let instance: Refigure | undefined;
 
 export function activate(context: vscode.ExtensionContext): RefigureApi {
+  const started = performance.now();
   const log = createLog();
   context.subscriptions.push(log.channel);
   try {
     instance = new Refigure(context, log);
     context.subscriptions.push(instance);
-    log.logger.info(`Refigure ${String(context.extension.packageJSON.version)} activated.`);
+    log.logger.info(`Refigure ${String(context.extension.packageJSON.version)} activated in ${(performance.now() - started).toFixed(1)} ms.`);
     return instance.api();
   } catch (error) {
     // Reported by us: VS Code's own message for a failed activation does not say what to do.
