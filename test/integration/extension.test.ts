@@ -391,9 +391,10 @@ suite('Refigure commands in a trusted workspace', () => {
     const result = await reconstructCommand(image);
     assert.ok(result?.render.ok);
 
+    assert.equal(result.code.trim(), lineCode);
     const first = await vscode.commands.executeCommand<string>('refigure.saveCode', image);
     assert.match(first ?? '', /Saved/);
-    assert.equal(readFileSync(target, 'utf8'), lineCode);
+    assert.equal(readFileSync(target, 'utf8'), result.code);
 
     const users = '# the user changed this file\n';
     writeFileSync(target, users);
@@ -408,7 +409,7 @@ suite('Refigure commands in a trusted workspace', () => {
 
     const replaced = await vscode.commands.executeCommand<string>('refigure.saveCode', image, { overwrite: true });
     assert.match(replaced ?? '', /Saved/);
-    assert.equal(readFileSync(target, 'utf8'), lineCode);
+    assert.equal(readFileSync(target, 'utf8'), result.code);
   });
 
   test('saving the code in its editor re-renders it and the panel shows the edit', async function () {
@@ -422,9 +423,9 @@ suite('Refigure commands in a trusted workspace', () => {
     const codeUri = await vscode.commands.executeCommand<vscode.Uri>('refigure.openCode', image);
     assert.ok(codeUri, 'Open Code returned the code document');
     const document = await vscode.workspace.openTextDocument(codeUri);
-    assert.equal(document.getText(), lineCode);
+    assert.equal(document.getText(), result.code);
     assert.equal(document.languageId, 'python');
-    const edited = lineCode.replace("color='tab:red'", "color='tab:green'").replace('y = x squared', 'edited by hand');
+    const edited = result.code.replace("color='tab:red'", "color='tab:green'").replace('y = x squared', 'edited by hand');
     const edit = new vscode.WorkspaceEdit();
     edit.replace(codeUri, new vscode.Range(document.positionAt(0), document.positionAt(document.getText().length)), edited);
     assert.ok(await vscode.workspace.applyEdit(edit));
