@@ -22,7 +22,7 @@ import { buildReconstructMessages } from './presets';
 import { requireCode } from './extract';
 import { requestCaption } from './caption';
 import { traceToCode } from './offline';
-import { bestAttempt, refineAttempts } from './refine';
+import { bestAttempt, refineAttempts, renderSummary } from './refine';
 
 export interface ReconstructOptions {
   imagePath: string;
@@ -196,14 +196,7 @@ export async function reconstruct(options: ReconstructOptions): Promise<Reconstr
     caption,
     altText,
     captionStyle: style,
-    render: {
-      ok: best.render.ok,
-      png: best.render.png ?? null,
-      diff: best.render.diffPng ?? null,
-      error: best.render.error ?? null,
-      seconds: best.render.seconds,
-      sandbox: best.render.sandbox,
-    },
+    render: renderSummary(best.render),
     metrics: best.metrics ?? null,
     attempts,
     timings,

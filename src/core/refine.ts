@@ -11,6 +11,7 @@ import type {
   PresetName,
   ProgressEvent,
   ReconstructionResult,
+  RenderOutcome,
   Renderer,
   Stage,
   TokenUsage,
@@ -36,6 +37,18 @@ export interface RefineOutcome {
   stopReason: StopReason;
   /** One line for the result's notes, when there is something to say. */
   note?: string;
+}
+
+/** The `render` block of a result, from the render of the attempt the user gets. */
+export function renderSummary(render: RenderOutcome): ReconstructionResult['render'] {
+  return {
+    ok: render.ok,
+    png: render.png ?? null,
+    diff: render.diffPng ?? null,
+    error: render.error ?? null,
+    seconds: render.seconds,
+    sandbox: render.sandbox,
+  };
 }
 
 /** The attempt the user gets: the highest fidelity among those that rendered; else the first. */
@@ -346,14 +359,7 @@ export async function refineOnce(options: RefineOnceOptions): Promise<Reconstruc
     code: best.code,
     caption,
     altText,
-    render: {
-      ok: best.render.ok,
-      png: best.render.png ?? null,
-      diff: best.render.diffPng ?? null,
-      error: best.render.error ?? null,
-      seconds: best.render.seconds,
-      sandbox: best.render.sandbox,
-    },
+    render: renderSummary(best.render),
     metrics: best.metrics ?? null,
     attempts,
     timings: { ...result.timings, refine: round3((result.timings.refine ?? 0) + (Date.now() - started) / 1000) },

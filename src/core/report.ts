@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import type { Renderer } from './types';
 import type { EvalRecord, EvalSummary } from './eval';
 import { readImage } from './input';
+import { escapeHtml } from './html';
+
+export { escapeHtml };
 
 export interface Thumbnails {
   original?: string;
@@ -63,14 +66,6 @@ export async function makeThumbnails(
   return thumbs;
 }
 
-export function escapeHtml(value: unknown): string {
-  return String(value ?? '')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
-}
 
 // Sorts the table's rows by a column's data-value; numbers compare numerically, blanks last.
 const sortScript = `(() => {

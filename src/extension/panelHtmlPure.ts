@@ -1,6 +1,9 @@
 // The Refigure panel's HTML: strict CSP, nonce'd script, initial data as escaped JSON. No `vscode` import, so it is unit-tested.
 import { randomBytes } from 'node:crypto';
 import type { PanelView, WebviewState } from '../shared/protocol';
+import { escapeHtml } from '../core/html';
+
+export { escapeHtml };
 
 /** A fresh script nonce: 32 random bytes from the operating system's CSPRNG, base64. */
 export function createNonce(): string {
@@ -54,8 +57,3 @@ export function buildPanelHtml(options: PanelHtmlOptions): string {
 }
 
 /** Escapes text for HTML content and double- or single-quoted attribute values. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (ch) => htmlEntities[ch] ?? ch);
-}
-
-const htmlEntities: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };

@@ -6,21 +6,11 @@ import { join, resolve } from 'node:path';
 import { format } from 'node:util';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ensureCodeServer, defaultVersion, repoRoot } from './install.mjs';
+import { launchChromium } from '../support/chromium.mjs';
 
 export { repoRoot, defaultVersion };
 export const resultsDir = join(repoRoot, 'test-results');
 
-const chromiumPath = process.env.REFIGURE_CHROMIUM ?? '/usr/bin/chromium';
-const chromiumArgs = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-dev-shm-usage',
-];
 
 /** Settings every test profile starts with: nothing pops up over the workbench that the tests did not ask for. */
 const baseSettings = {
@@ -287,9 +277,8 @@ export function workbenchUrl(server, { folder, extensionDevelopmentPath, extensi
  * reports through `codeAutomationLog` / `codeAutomationExit` when it runs extension tests.
  */
 export async function openWorkbench(server, options = {}) {
-  const { chromium } = await import('playwright-core');
   const before = new Set(chromiumChildren());
-  const browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs, headless: true });
+  const browser = await launchChromium();
   for (const pid of chromiumChildren()) if (!before.has(pid)) watchGroup(pid);
   try {
     const context = await browser.newContext({ viewport: options.viewport ?? { width: 1400, height: 900 } });

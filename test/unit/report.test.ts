@@ -4,23 +4,14 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import type { Renderer } from '../../src/core/types';
 import { createRenderer } from '../../src/core/render';
 import { type EvalRecord, loadDataset, runEvaluation, summarize } from '../../src/core/eval';
 import { makeThumbnails, renderReport, thumbnailSize } from '../../src/core/report';
 import { scratch, stemFixtures } from '../support/paths';
+import { launchChromium } from '../support/chromium.mjs';
 
-const chromiumArgs = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-dev-shm-usage',
-];
 
 describe('report.html', () => {
   let dir: string;
@@ -55,7 +46,7 @@ describe('report.html', () => {
     const file = join(dir, 'report.html');
     writeFileSync(file, html);
     reportUrl = pathToFileURL(file).href;
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();
