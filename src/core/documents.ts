@@ -112,18 +112,51 @@ function maskLatexComments(text: string): string {
   });
 }
 
-function findInclude(masked: string, target: DocumentTarget): { start: number; end: number } | undefined {
-  const baseDir = dirname(target.documentPath);
+interface Include {
+  start: number;
+  end: number;
+  /** Where LaTeX would look for the file: the reference resolved against the document's folder and each `\graphicspath`. */
+  candidates: string[];
+}
+
+function* includes(masked: string, documentPath: string): Generator<Include> {
+  const baseDir = dirname(documentPath);
   const folders = [baseDir, ...graphicsPaths(masked).map((folder) => resolve(baseDir, folder))];
-  const wanted = resolve(target.imagePath);
-  const wantedBare = wanted.slice(0, wanted.length - extname(wanted).length);
   const pattern = /\\includegraphics\*?\s*(?:\[[^\]]*\]\s*)?\{([^}]*)\}/g;
   for (let match = pattern.exec(masked); match; match = pattern.exec(masked)) {
     const ref = (match[1] as string).trim().replace(/^"(.*)"$/, '$1');
     if (!ref) continue;
     const candidates = isAbsolute(ref) ? [ref] : folders.map((folder) => resolve(folder, ref));
-    const hit = candidates.some((candidate) => candidate === wanted || (extname(ref) === '' && candidate === wantedBare));
-    if (hit) return { start: match.index, end: match.index + match[0].length };
+    yield { start: match.index, end: match.index + match[0].length, candidates };
+  }
+}
+
+function findInclude(masked: string, target: DocumentTarget): Include | undefined {
+  const wanted = resolve(target.imagePath);
+  const wantedBare = wanted.slice(0, wanted.length - extname(wanted).length);
+  for (const include of includes(masked, target.documentPath)) {
+    if (include.candidates.some((c) => c === wanted || (extname(c) === '' && c === wantedBare))) return include;
+  }
+  return undefined;
+}
+
+/** Extensions tried, in order, for `\includegraphics{name}` without one (the raster formats Refigure reads). */
+const latexImageExtensions = ['.png', '.jpg', '.jpeg', '.gif', '.bmp', '.webp'];
+
+/**
+ * The image file of the `\includegraphics{…}` under `offset`, found as LaTeX finds it (the document's folder,
+ * then each `\graphicspath` folder; the extension may be left out); undefined when the cursor is on none.
+ */
+export function latexImageAt(text: string, offset: number, documentPath: string, exists: (path: string) => boolean): string | undefined {
+  const masked = maskLatexComments(text);
+  for (const include of includes(masked, documentPath)) {
+    if (offset < include.start || offset > include.end) continue;
+    for (const candidate of include.candidates) {
+      const tries = extname(candidate) ? [candidate] : latexImageExtensions.map((ext) => candidate + ext);
+      const found = tries.find(exists);
+      if (found) return found;
+    }
+    return undefined;
   }
   return undefined;
 }

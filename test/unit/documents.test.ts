@@ -1,7 +1,7 @@
 // Captions in Markdown alt text and LaTeX figure environments, as text edits.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyEdits, escapeLatex, latexCaptionEdit, markdownAltTextEdits } from '../../src/core/documents';
+import { applyEdits, escapeLatex, latexCaptionEdit, latexImageAt, markdownAltTextEdits } from '../../src/core/documents';
 
 const doc = '/proj/paper/notes.md';
 const tex = '/proj/paper/main.tex';
@@ -100,5 +100,32 @@ describe('LaTeX captions', () => {
 
   it('escapes every character LaTeX treats specially', () => {
     assert.equal(escapeLatex('a\\b{c}#d'), 'a\\textbackslash{}b\\{c\\}\\#d');
+  });
+});
+
+describe('LaTeX image under the cursor', () => {
+  const files = new Set(['/proj/paper/figs/plot.png', '/proj/paper/shared/diagram.jpg', '/proj/paper/figs/photo.jpeg']);
+  const exists = (path: string) => files.has(path);
+  const text = [
+    '\\graphicspath{{shared/}}',
+    '\\begin{figure}',
+    '  \\includegraphics[width=\\linewidth]{figs/plot.png}',
+    '  % \\includegraphics{figs/photo}',
+    '  \\includegraphics{diagram}',
+    '  \\includegraphics{figs/missing}',
+    '\\end{figure}',
+  ].join('\n');
+  const at = (needle: string, delta = 3) => text.indexOf(needle) + delta;
+
+  it('finds the file of the include under the cursor, with or without extension, through \\graphicspath', () => {
+    assert.equal(latexImageAt(text, at('\\includegraphics[width'), tex, exists), '/proj/paper/figs/plot.png');
+    assert.equal(latexImageAt(text, at('{figs/plot.png}'), tex, exists), '/proj/paper/figs/plot.png');
+    assert.equal(latexImageAt(text, at('\\includegraphics{diagram}'), tex, exists), '/proj/paper/shared/diagram.jpg');
+  });
+
+  it('finds nothing off an include, in a comment, or for a file that is not there', () => {
+    assert.equal(latexImageAt(text, at('\\begin{figure}'), tex, exists), undefined);
+    assert.equal(latexImageAt(text, at('% \\includegraphics{figs/photo}', 6), tex, exists), undefined);
+    assert.equal(latexImageAt(text, at('\\includegraphics{figs/missing}'), tex, exists), undefined);
   });
 });
