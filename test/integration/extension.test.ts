@@ -289,6 +289,7 @@ suite('Refigure commands in a trusted workspace', () => {
 
     assert.ok(result, 'the quick pick led to a result');
     assert.equal(result.image.path, image.fsPath, 'the second entry (the older fixture) was reconstructed');
+    assert.equal(panelFor(image)?.status, 'rendered');
     assert.deepEqual(api.panels().map((p) => p.imagePath), [image.fsPath]);
   });
 
@@ -345,6 +346,7 @@ suite('Refigure commands in a trusted workspace', () => {
     assert.equal(result.provider, 'offline');
     assert.ok(result.notes.some((note) => /offline/i.test(note) && /endpoint/i.test(note)), `notes: ${JSON.stringify(result.notes)}`);
     assert.equal(panelFor(image)?.result?.provider, 'offline');
+    assert.equal(panelFor(image)?.status, result.render.ok ? 'rendered' : 'error');
   });
 
   test('a refused API key ends in the error state with a message about the key, logged as reported', async function () {
