@@ -23,6 +23,7 @@ export interface RefigureApi {
 export type PanelOrigin =
   | { kind: 'file' }
   | { kind: 'markdown'; document: vscode.Uri; /** Offset of the link's `!` when the panel opened. */ offset: number }
+  | { kind: 'latex'; document: vscode.Uri; /** Offset of the cursor on the `\includegraphics` when the panel opened. */ offset: number }
   | { kind: 'notebook'; notebook: vscode.Uri; cell: number; output?: number };
 
 export interface CaptionInsertContext {

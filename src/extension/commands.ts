@@ -9,6 +9,7 @@ import type { HostAction } from '../shared/protocol';
 import type { PanelOrigin } from './api';
 import { Disposable } from './dispose';
 import { imageAtCursor, replaceAltText } from './markdown';
+import { insertLatexCaption, isLatexDocument, latexImageAtCursor } from './latex';
 import type { PanelManager, RefigurePanel } from './panel';
 import { apiKeySecret, type RenderService } from './services';
 import type { Settings } from './settings';
@@ -120,13 +121,29 @@ export class Commands extends Disposable {
       }
       if (!caption) {
         const result = await this.reconstruct(target.image, target.origin);
+        if (result.provider === 'offline' && target.origin.kind !== 'file') {
+          // The trace's caption only says that nothing was perceived: it has no place in the user's document.
+          const configure = vscode.l10n.t('Configure Endpoint');
+          void vscode.window
+            .showWarningMessage(
+              vscode.l10n.t('The offline trace does not describe figures, so nothing was written into the document. Configure a model endpoint for a caption.'),
+              configure,
+            )
+            .then((answer) => {
+              if (answer === configure) void runHostAction('configureEndpoint', this.deps);
+            });
+          return undefined;
+        }
         caption = result.caption ? { caption: result.caption, altText: result.altText } : undefined;
       }
       if (!caption) {
         void vscode.window.showWarningMessage(vscode.l10n.t('No caption was written for {0}; the panel says why.', basename(imagePath)));
         return undefined;
       }
-      if (target.origin.kind === 'markdown') {
+      if (target.origin.kind === 'latex') {
+        // A figure caption wants the full text; \caption is what readers of the paper see under the figure.
+        await insertLatexCaption(target.origin, imagePath, caption.caption);
+      } else if (target.origin.kind === 'markdown') {
         // Alt text wants the short form; the full caption stays in the panel.
         const replaced = await replaceAltText(target.origin, imagePath, caption.altText || caption.caption);
         if (!replaced) void vscode.window.showWarningMessage(vscode.l10n.t('The link to {0} is no longer in the document; the caption is in the panel.', basename(imagePath)));
@@ -145,8 +162,11 @@ export class Commands extends Disposable {
       if (!isImagePath(uri.path)) {
         // A Markdown document passed in (its editor title or a test): use the link at its cursor.
         const editor = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri.toString());
-        const atCursor = imageAtCursor(editor);
+        const atCursor = imageAtCursor(editor) ?? latexImageAtCursor(editor);
         if (atCursor) return { image: atCursor.image, origin: atCursor.origin };
+        if (editor && isLatexDocument(editor.document)) {
+          throw new RefigureError('input', vscode.l10n.t('The cursor is not on an \\includegraphics of an existing image.'), vscode.l10n.t('Put the cursor on \\includegraphics{…}, or right-click an image in the Explorer.'));
+        }
         if (editor?.document.languageId === 'markdown') {
           throw new RefigureError('input', vscode.l10n.t('The cursor is not on an image link ![alt](path).'), vscode.l10n.t('Put the cursor on an image link, or right-click an image in the Explorer.'));
         }
@@ -156,7 +176,7 @@ export class Commands extends Disposable {
     }
     const fromTab = activeImageTab();
     if (fromTab) return { image: fromTab, origin: { kind: 'file' } };
-    const atCursor = imageAtCursor(vscode.window.activeTextEditor);
+    const atCursor = imageAtCursor(vscode.window.activeTextEditor) ?? latexImageAtCursor(vscode.window.activeTextEditor);
     if (atCursor) return { image: atCursor.image, origin: atCursor.origin };
     const picked = await this.pickImage();
     return picked ? { image: picked, origin: { kind: 'file' } } : undefined;

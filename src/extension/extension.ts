@@ -7,6 +7,7 @@ import { Commands, runHostAction } from './commands';
 import { Disposable } from './dispose';
 import { createLog } from './log';
 import { altTextInserter, registerMarkdownContext } from './markdown';
+import { latexCaptionInserter } from './latex';
 import { registerNotebookSupport } from './notebook';
 import { PanelManager } from './panel';
 import { RenderService, modelClientFor } from './services';
@@ -28,6 +29,7 @@ class Refigure extends Disposable {
     this.renderService = this._register(new RenderService(settings, logger));
     const workRoot = vscode.Uri.joinPath(context.globalStorageUri, 'work');
     this.inserters.set('altText', altTextInserter);
+    this.inserters.set('latexCaption', latexCaptionInserter);
     this._register(registerMarkdownContext());
     let commands: Commands | undefined;
     this.panels = this._register(

@@ -442,6 +442,41 @@ suite('Refigure commands in a trusted workspace', () => {
     assert.equal(panelFor(image)?.result?.code, edited, 'the panel now stands for the edited code');
   });
 
+  test('Generate Caption on an \\includegraphics puts the caption in the figure as \\caption, undoably; the offline trace writes nothing', async function () {
+    this.timeout(120_000);
+    const image = fixtureImage();
+    const texPath = join(workspaceDir(), 'paper.tex');
+    const include = `\\includegraphics[width=0.5\\linewidth]{${join(dirname(image.fsPath), basename(image.fsPath, extname(image.fsPath)))}}`;
+    const original = ['\\begin{figure}', `  ${include}`, '  \\label{fig:one}', '\\end{figure}', ''].join('\n');
+    writeFileSync(texPath, original);
+    cleanups.push(() => rmSync(texPath, { force: true }));
+    const document = await vscode.workspace.openTextDocument(vscode.Uri.file(texPath));
+    const editor = await vscode.window.showTextDocument(document);
+    const onInclude = document.positionAt(original.indexOf('includegraphics') + 4);
+    editor.selection = new vscode.Selection(onInclude, onInclude);
+
+    // Without a model the figure is only traced: nothing may be written into the paper.
+    const offline = await vscode.commands.executeCommand<{ caption: string } | undefined>('refigure.generateCaption');
+    assert.equal(offline, undefined);
+    assert.equal(document.getText(), original, 'the offline trace left the document alone');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await until(() => api.panels().length === 0, 'the panel to close', 10_000);
+
+    await serve([{ reply: codeReply(lineCode) }, { reply: 'Caption: Ten_percent & more of 50% grew.\nAlt text: Growth.' }]);
+    const reopened = await vscode.window.showTextDocument(document);
+    reopened.selection = new vscode.Selection(onInclude, onInclude);
+    const caption = await vscode.commands.executeCommand<{ caption: string } | undefined>('refigure.generateCaption');
+
+    assert.equal(caption?.caption, 'Ten_percent & more of 50% grew.');
+    assert.equal(
+      document.getText(),
+      ['\\begin{figure}', `  ${include}`, '  \\caption{Ten\\_percent \\& more of 50\\% grew.}', '  \\label{fig:one}', '\\end{figure}', ''].join('\n'),
+    );
+    await vscode.window.showTextDocument(document);
+    await vscode.commands.executeCommand('undo');
+    await until(() => document.getText() === original || undefined, 'one undo to remove the caption', 5_000);
+  });
+
   test('settings apply without a reload: endpoint, model and render timeout', async function () {
     this.timeout(180_000);
     const image = fixtureImage();
