@@ -27,7 +27,7 @@ Options:
   --endpoint URL        OpenAI-compatible base URL (default: $REFIGURE_ENDPOINT, $OPENAI_BASE_URL)
   --model NAME          model name (default: $REFIGURE_MODEL, or the endpoint's only model)
   --api-key-env VAR     read the API key from environment variable VAR
-  --offline             trace the figures without a model (also used when no endpoint is configured)
+  --offline             trace the figures without a model (its captions describe shapes and colours only)
   --python PATH         Python interpreter with matplotlib (default: $REFIGURE_PYTHON, then discovery)
   --timeout SECONDS     render time limit per figure (default 30)
   --request-timeout S   model request time limit (default 600)
@@ -110,13 +110,15 @@ export async function runCaption(argv: string[], io: CliIo): Promise<number> {
   }
 
   const model = await modelFromFlags(values, io);
-  if (!model) {
-    io.err(
-      values.offline
-        ? 'Offline: the figures are traced without a model; the captions describe shapes and colours, not content.\n'
-        : 'No model endpoint configured (--endpoint or REFIGURE_ENDPOINT): using the offline trace provider; its captions describe shapes and colours, not content.\n',
+  if (!model && !values.offline) {
+    // A traced figure's caption only says that nothing was perceived: it is not put into a notebook unasked.
+    throw new RefigureError(
+      'usage',
+      'Captions need a model endpoint, and none is configured (--endpoint or REFIGURE_ENDPOINT).',
+      'Configure one, or pass --offline to insert the offline trace\'s notes (shapes and colours only).',
     );
   }
+  if (!model) io.err('Offline: the figures are traced without a model; the captions describe shapes and colours, not content.\n');
   const logger = cliLogger(io, Boolean(values.verbose));
   const renderer = await rendererFromFlags(values, io);
   const workDir = await mkdtemp(join(tmpdir(), 'refigure-caption-'));

@@ -178,6 +178,8 @@ describe('refigure caption', () => {
       if (content !== undefined) assert.equal(readFileSync(join(dir, name), 'utf8'), content);
     }
 
+    it('no endpoint and no --offline: captions need a model', () =>
+      expectRefusal('analysis.ipynb', undefined, ['--out', 'traced.ipynb'], /Captions need a model endpoint.*--offline/s));
     it('a notebook that is not JSON', () => expectRefusal('script.ipynb', 'import numpy as np\n', ['--out', 'x.ipynb', '--offline'], /script\.ipynb is not JSON.*jupytext/s));
 
     it('an nbformat 3 notebook', () =>
