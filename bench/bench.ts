@@ -6,6 +6,9 @@ import { execa } from 'execa';
 import { packageRoot } from '../src/core/paths';
 import { findPython } from '../src/core/python';
 import { createRenderer, type RenderService } from '../src/core/render';
+import { requireCode } from '../src/core/extract';
+import { readImage } from '../src/core/input';
+import { traceToCode } from '../src/core/offline';
 
 const DPI = 100;
 
@@ -136,6 +139,63 @@ async function serviceRun(
   return { times, fidelities };
 }
 
+/** From the model's reply to a panel-ready result: extract the code, render at the original's size, compare, write the diff. */
+async function replyToResult(renderer: RenderService, programs: Program[], dir: string): Promise<number[]> {
+  const times: number[] = [];
+  for (const p of programs) {
+    const reply = `Here is the code.\n\n\`\`\`python\n${p.code}\n\`\`\`\n`;
+    const started = performance.now();
+    const code = requireCode(reply);
+    const outcome = await renderer.render({ code, outDir: dir, stem: `${p.stem}-reply`, timeoutMs: 60_000, like: { path: p.png, width: p.width, height: p.height } });
+    times.push((performance.now() - started) / 1000);
+    if (!outcome.ok || !outcome.metrics || !outcome.diffPng) throw new Error(`${p.stem}: no panel-ready result`);
+  }
+  return times;
+}
+
+/** The first render of a service that was not running yet (what the first Reconstruct after activation waits for). */
+async function firstRender(python: string, program: Program, dir: string): Promise<number> {
+  const started = performance.now();
+  const renderer = await createRenderer({ python, concurrency: 1 });
+  try {
+    const outcome = await renderer.render({ code: program.code, outDir: dir, stem: `${program.stem}-first`, timeoutMs: 60_000 });
+    if (!outcome.ok) throw new Error(`${program.stem}: the first render failed: ${outcome.error?.message ?? 'unknown'}`);
+    return (performance.now() - started) / 1000;
+  } finally {
+    await renderer.close();
+  }
+}
+
+/** The offline provider on the shared STEM fixtures: trace time, code size, and fidelity through the same render and compare. */
+async function offlineTrace(renderer: RenderService, fixtures: string, dir: string) {
+  const rows: Array<{ figure: string; megapixels: number; traceSeconds: number; codeKb: number; paths: number; rendered: boolean; fidelity: number | null }> = [];
+  for (const name of readdirSync(fixtures).filter((n) => n.endsWith('.png')).sort()) {
+    const info = await readImage(join(fixtures, name));
+    const trace = await traceToCode(info, renderer, { scratchDir: dir });
+    const outcome = await renderer.render({ code: trace.code, outDir: dir, stem: name.slice(0, -4), timeoutMs: 60_000, like: { path: info.path, width: info.width, height: info.height } });
+    rows.push({
+      figure: name,
+      megapixels: Math.round((info.width * info.height) / 10_000) / 100,
+      traceSeconds: Math.round(trace.seconds * 1000) / 1000,
+      codeKb: Math.round(trace.codeBytes / 102.4) / 10,
+      paths: trace.paths,
+      rendered: outcome.ok,
+      fidelity: outcome.metrics?.fidelity ?? null,
+    });
+  }
+  const fidelities = rows.flatMap((r) => (r.fidelity === null ? [] : [r.fidelity]));
+  const upTo1Mp = rows.filter((r) => r.megapixels <= 1).map((r) => r.traceSeconds);
+  const spread = (xs: number[]) => ({ min: Math.min(...xs), median: median(xs), max: Math.max(...xs) });
+  return {
+    figures: rows.length,
+    rendered: rows.filter((r) => r.rendered).length,
+    fidelity: spread(fidelities),
+    codeKb: spread(rows.map((r) => r.codeKb)),
+    traceSecondsUpTo1Mp: spread(upTo1Mp),
+    rows,
+  };
+}
+
 async function batch(python: string, programs: Program[], dir: string, concurrency: number) {
   const renderer = await createRenderer({ python, concurrency });
   try {
@@ -203,6 +263,30 @@ export async function main(argv: string[]): Promise<void> {
       await renderer.close();
     }
 
+    progress('first render of a service that was not running, and model reply to panel-ready result');
+    for (const sub of ['first', 'reply', 'offline']) mkdirSync(join(work, sub), { recursive: true });
+    const firstProgram = programs[0] as Program;
+    const firstTimes: number[] = [];
+    const coldFirst: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      firstTimes.push(await firstRender(python, firstProgram, join(work, 'first')));
+      coldFirst.push((await coldSubprocess(python, [firstProgram], join(work, 'cold-first')))[0] as number);
+    }
+    const replyRenderer = await createRenderer({ python: info, concurrency: 1 });
+    let reply: number[];
+    let offline: Awaited<ReturnType<typeof offlineTrace>> | undefined;
+    try {
+      await replyRenderer.render({ code: 'import matplotlib.pyplot as plt\nplt.plot([0, 1])', outDir: join(work, 'reply'), stem: 'warm', timeoutMs: 60_000 });
+      reply = await replyToResult(replyRenderer, programs, join(work, 'reply'));
+      const fixtures = join(root, '..', 'shared', 'fixtures', 'stem');
+      if (!argv.includes('--no-offline') && existsSync(fixtures)) {
+        progress('offline trace over the shared STEM fixtures');
+        offline = await offlineTrace(replyRenderer, fixtures, join(work, 'offline'));
+      }
+    } finally {
+      await replyRenderer.close();
+    }
+
     progress('compare step per image size');
     const { stdout } = await execa(python, [join(root, 'bench', 'compareSpeed.py'), '--sizes', '0.25,1,2', '--runs', '7']);
     const compare = (JSON.parse(stdout) as { compare: CompareRow[] }).compare;
@@ -229,6 +313,13 @@ export async function main(argv: string[]): Promise<void> {
       sandbox,
       serviceReproducesCorpus: { minFidelity: serviceLike.fidelities.length ? Math.min(...serviceLike.fidelities) : null },
       compare,
+      firstRenderMs: { service: ms(median(firstTimes)), coldSubprocess: ms(median(coldFirst)), ratio: ratio(median(firstTimes), median(coldFirst)) },
+      replyToResultMs: ms(median(reply)),
+      // What compare + diff add to a render at the corpus's own sizes, as a share of the median render.
+      compareShareOfMedianRender: ratio(median(serviceLike.times) - medService, medService),
+      throughputRatio: batches.length === 2 ? ratio((batches[1] as { figuresPerSecond: number }).figuresPerSecond, (batches[0] as { figuresPerSecond: number }).figuresPerSecond) : null,
+      offline: offline ? { ...offline, rows: undefined } : null,
+      offlineRows: offline?.rows ?? [],
       compareShareOfMedianRender2MP: compare2mp.map((r) => ({ figure: r.figure, wall: ratio(r.withDiff.wall, ms(medService)), cpu: ratio(r.withDiff.cpu, ms(medService)) })),
       batches,
       perFigureMs: programs.map((p, i) => ({ figure: p.stem, cold: ms(cold[i]), service: ms(service[i]), floor: ms(floor[i]) })),
@@ -251,6 +342,10 @@ export async function main(argv: string[]): Promise<void> {
     lines.push(row(['(a)/(b)', `${result.ratios.coldOverService}×`], w1));
     lines.push(row(['(b)/(c)', `${result.ratios.serviceOverFloor}×`], w1));
     lines.push(row(['service render vs committed PNG, min fidelity', String(result.serviceReproducesCorpus.minFidelity)], w1));
+    lines.push(row(['compare + diff, share of the median render', `${Math.round(result.compareShareOfMedianRender * 100)} %`], w1));
+    lines.push(row(['model reply → panel-ready result (median)', `${result.replyToResultMs} ms`], w1));
+    lines.push(row(['first render, service not yet running', `${result.firstRenderMs.service} ms`], w1));
+    lines.push(row(['    vs a cold subprocess of the same figure', `${result.firstRenderMs.coldSubprocess} ms (${result.firstRenderMs.ratio}×)`], w1));
     lines.push('');
     lines.push('Compare step (median ms, wall / cpu)');
     const w2 = [24, 11, 16, 16, 18];
@@ -266,6 +361,15 @@ export async function main(argv: string[]): Promise<void> {
     const w3 = [12, 10, 14, 26];
     lines.push(row(['concurrency', 'seconds', 'figures/s', 'worker RSS idle/peak MB'], w3));
     for (const b of batches) lines.push(row([b.concurrency, b.seconds, b.figuresPerSecond, `${b.workerRssMb.idle} / ${b.workerRssMb.peak}`], w3));
+    if (result.throughputRatio !== null) lines.push(`concurrency 2 / concurrency 1 = ${result.throughputRatio}×`);
+    if (offline) {
+      const o = offline;
+      lines.push('');
+      lines.push(`Offline trace over ${o.figures} shared STEM fixtures: ${o.rendered} rendered`);
+      lines.push(`  fidelity  min ${o.fidelity.min}  median ${o.fidelity.median}  max ${o.fidelity.max}`);
+      lines.push(`  code KB   min ${o.codeKb.min}  median ${o.codeKb.median}  max ${o.codeKb.max}`);
+      lines.push(`  trace s (≤ 1 MP)  min ${o.traceSecondsUpTo1Mp.min}  median ${o.traceSecondsUpTo1Mp.median}  max ${o.traceSecondsUpTo1Mp.max}`);
+    }
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
     rmSync(work, { recursive: true, force: true });

@@ -77,6 +77,8 @@ export async function reconstruct(options: ReconstructOptions): Promise<Reconstr
   };
   const notes: string[] = [];
 
+  // The worker boots while the image is read and the model answers, so the first render finds it warm.
+  options.renderer.warm?.();
   progress('input', `Reading ${basename(options.imagePath)}`);
   const info = await timed('input', () => readImage(options.imagePath));
   throwIfAborted(signal);

@@ -118,6 +118,8 @@ class WorkerDied extends Error {}
 
 interface Slot {
   worker?: WorkerProcess;
+  /** A worker being started ahead of its first request (`warm`). */
+  starting?: Promise<WorkerProcess>;
   busy: boolean;
 }
 
@@ -155,6 +157,27 @@ class RenderPool implements RenderService {
 
   workerPids(): number[] {
     return this.slots.flatMap((s) => (s.worker && !s.worker.dead ? [s.worker.pid] : []));
+  }
+
+  /** Starts one worker now, so that a render asked for later (e.g. once the model has answered) finds it warm. */
+  warm(): void {
+    const slot = this.slots[0];
+    if (this.closed || !slot || slot.busy || slot.starting || (slot.worker && !slot.worker.dead)) return;
+    const starting = this.startWorker();
+    slot.starting = starting;
+    starting.then(
+      (worker) => {
+        if (slot.starting !== starting) return;
+        slot.starting = undefined;
+        if (this.closed) worker.kill();
+        else slot.worker = worker;
+      },
+      (error: unknown) => {
+        if (slot.starting === starting) slot.starting = undefined;
+        // The render that follows starts a worker again and reports the failure where the user sees it.
+        this.logger.debug(`Warming the render worker failed: ${error instanceof Error ? error.message : String(error)}`);
+      },
+    );
   }
 
   async render(request: RenderRequest): Promise<RenderOutcome> {
@@ -331,6 +354,8 @@ class RenderPool implements RenderService {
       fn();
     };
     try {
+      if ((!slot.worker || slot.worker.dead) && slot.starting) slot.worker = await slot.starting.catch(() => undefined);
+      slot.starting = undefined;
       if (!slot.worker || slot.worker.dead) slot.worker = await this.startWorker();
       const reply = await slot.worker.call(job);
       settle(() => (job.cancelled ? job.reject(cancelled()) : job.resolve(reply)));

@@ -96,6 +96,8 @@ export interface Renderer {
    */
   convertImage(request: ConvertRequest): Promise<{ width: number; height: number; mediaType: string }>;
   close(): Promise<void>;
+  /** Starts a worker ahead of the first render, e.g. while the model is still answering. */
+  warm?(): void;
 }
 
 export interface ConvertRequest {

@@ -275,3 +275,37 @@ test('a missing original is bad input, and the comparison works on two existing 
     out.dispose();
   }
 });
+
+test('warm() starts a worker before any render, and the first render uses it', async () => {
+  const out = scratch();
+  const renderer = await createRenderer({});
+  try {
+    assert.deepEqual(renderer.workerPids(), [], 'no worker before it is needed');
+    renderer.warm();
+    renderer.warm(); // a second call while starting starts nothing more
+    for (let i = 0; i < 300 && renderer.workerPids().length === 0; i++) await sleep(50);
+    const warmed = renderer.workerPids();
+    assert.equal(warmed.length, 1, 'one worker started by warm()');
+    const outcome = await renderer.render({ code: simplePlot, outDir: out.dir, stem: 'after-warm' });
+    assert.equal(outcome.ok, true, JSON.stringify(outcome.error));
+    assert.deepEqual(renderer.workerPids(), warmed, 'the render ran on the warmed worker');
+  } finally {
+    await renderer.close();
+    out.dispose();
+  }
+  assert.deepEqual(renderer.workerPids(), []);
+});
+
+test('a render asked for while warm() is still starting the worker succeeds on one worker', async () => {
+  const out = scratch();
+  const renderer = await createRenderer({});
+  try {
+    renderer.warm();
+    const outcome = await renderer.render({ code: simplePlot, outDir: out.dir, stem: 'during-warm' });
+    assert.equal(outcome.ok, true, JSON.stringify(outcome.error));
+    assert.equal(renderer.workerPids().length, 1, 'one worker serves both');
+  } finally {
+    await renderer.close();
+    out.dispose();
+  }
+});
