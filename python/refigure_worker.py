@@ -110,7 +110,13 @@ def load_rgb(source):
         image.seek(0)
     except EOFError:
         pass
-    image = ImageOps.exif_transpose(image)
+    return flatten(ImageOps.exif_transpose(image))
+
+
+def flatten(image):
+    """RGB, with any transparency composited on white (how the panel and the comparison see an image)."""
+    from PIL import Image
+
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         rgba = image.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
@@ -133,13 +139,34 @@ def fit_to_box(image, width, height):
     return canvas
 
 
-def write_png(image, path):
+def write_png(image, path, encoded=None):
+    """Writes the render: the child's own PNG bytes when the image was not refitted, else a fresh encoding."""
     # The path sits outside the child's scratch, but never follow whatever might already be there.
     try:
         os.unlink(path)
     except FileNotFoundError:
         pass
-    image.save(path, format="PNG")
+    if encoded is not None:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        with os.fdopen(fd, "wb") as f:
+            f.write(encoded)
+        return
+    image.save(path, format="PNG", compress_level=1)
+
+
+_original_cache = {}
+
+
+def load_original(path):
+    """The original, decoded once per version of the file: the live loop and refinement compare against it again and again."""
+    stat = os.stat(path)
+    key = (path, stat.st_mtime_ns, stat.st_size)
+    image = _original_cache.get(key)
+    if image is None:
+        image = load_rgb(path)
+        _original_cache.clear()
+        _original_cache[key] = image
+    return image
 
 
 def compare_paths(original_path, rendered_image, diff_path):
@@ -148,7 +175,7 @@ def compare_paths(original_path, rendered_image, diff_path):
         return None
     import numpy
 
-    original = load_rgb(original_path)
+    original = load_original(original_path)
     rendered = fit_to_box(rendered_image, original.width, original.height)
     metrics = compare.compare_images(numpy.asarray(original), numpy.asarray(rendered), diff_path)
     return {k: float(v) for k, v in metrics.items()} if isinstance(metrics, dict) else metrics
@@ -471,7 +498,8 @@ def figure_png(plt, redirector, original_savefig, like):
     if max(width, height) * dpi > limit:
         dpi = limit / max(width, height)
     buf = io.BytesIO()
-    original_savefig(figure, buf, format="png", dpi=dpi, **keep)
+    # Fast zlib level: the PNG only travels to the parent, which writes it out once.
+    original_savefig(figure, buf, format="png", dpi=dpi, pil_kwargs={"compress_level": 1}, **keep)
     return buf.getvalue()
 
 
@@ -913,13 +941,22 @@ class Worker:
             reply.update(ok=False, error=header.get("error"))
             return reply
         try:
-            image = load_rgb(png)
+            from PIL import Image
+
+            decoded = Image.open(io.BytesIO(png))
+            decoded.load()
+            opaque = decoded.mode == "RGB" or (decoded.mode == "RGBA" and decoded.getchannel("A").getextrema()[0] == 255)
+            image = flatten(decoded)
         except Exception as error:
             reply.update(ok=False, error={"kind": "worker", "message": "the rendered image cannot be read: %s" % error})
             return reply
+        fitted = image
         if like and like.get("width") and like.get("height"):
-            image = fit_to_box(image, int(like["width"]), int(like["height"]))
-        write_png(image, request["out_png"])
+            fitted = fit_to_box(image, int(like["width"]), int(like["height"]))
+        # An RGB PNG that needed no refitting is written as the child encoded it; anything else is encoded afresh.
+        reusable = fitted is image and opaque
+        write_png(fitted, request["out_png"], png if reusable else None)
+        image = fitted
         reply.update(ok=True, png=request["out_png"], width=image.width, height=image.height)
         if like and like.get("path"):
             try:
