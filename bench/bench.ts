@@ -185,7 +185,8 @@ async function offlineTrace(renderer: RenderService, fixtures: string, dir: stri
   }
   const fidelities = rows.flatMap((r) => (r.fidelity === null ? [] : [r.fidelity]));
   const upTo1Mp = rows.filter((r) => r.megapixels <= 1).map((r) => r.traceSeconds);
-  const spread = (xs: number[]) => ({ min: Math.min(...xs), median: median(xs), max: Math.max(...xs) });
+  const round = (x: number) => Math.round(x * 1000) / 1000;
+  const spread = (xs: number[]) => ({ min: round(Math.min(...xs)), median: round(median(xs)), max: round(Math.max(...xs)) });
   return {
     figures: rows.length,
     rendered: rows.filter((r) => r.rendered).length,

@@ -42,6 +42,7 @@ export type RenderService = Renderer & {
   readonly python: PythonInfo;
   /** Process ids of the running workers (the bwrap process under bubblewrap), for diagnostics. */
   workerPids(): number[];
+  warm(): void;
 };
 
 const defaultTimeoutMs = 30_000;

@@ -477,6 +477,14 @@ suite('Refigure commands in a trusted workspace', () => {
     await until(() => document.getText() === original || undefined, 'one undo to remove the caption', 5_000);
   });
 
+  test('activation is logged with how long it took', async function () {
+    // Reported, not asserted: speed is the benchmark's business, not a pass/fail condition.
+    const log = await refigureLogContaining('activated in');
+    const match = /activated in ([\d.]+) ms/.exec(log);
+    assert.ok(match, 'the activation line carries its duration');
+    console.log(`      activation took ${match[1]} ms on VS Code ${vscode.version}`);
+  });
+
   test('settings apply without a reload: endpoint, model and render timeout', async function () {
     this.timeout(180_000);
     const image = fixtureImage();
