@@ -527,6 +527,7 @@ function renderCaption(): void {
   row.append(button(t('copy'), () => send({ kind: 'copyCaption' }), { secondary: true }));
   if (view.insertTargets.includes('altText')) row.append(button(t('insertAltText'), () => send({ kind: 'insertCaption', target: 'altText' }), { secondary: true }));
   if (view.insertTargets.includes('notebook')) row.append(button(t('insertNotebook'), () => send({ kind: 'insertCaption', target: 'notebook' }), { secondary: true }));
+  if (view.insertTargets.includes('notebookCode')) row.append(button(t('insertCodeCell'), () => send({ kind: 'insertCaption', target: 'notebookCode' }), { secondary: true }));
   if (view.insertTargets.includes('latexCaption')) row.append(button(t('insertLatexCaption'), () => send({ kind: 'insertCaption', target: 'latexCaption' }), { secondary: true }));
   captionBox.append(row);
 }

@@ -48,6 +48,7 @@ export class NotebookSupport extends Disposable {
     this._register(vscode.commands.registerCommand('refigure.notebook.generateCaption', (arg?: unknown, index?: unknown) => this.reconstructCommand(arg, index, true)));
     this._register(deps.registerCaptionInserter('notebook', this.captionBelowInserter()));
     this._register(deps.registerCaptionInserter('altText', this.altTextInserter()));
+    this._register(deps.registerCaptionInserter('notebookCode', this.codeCellInserter()));
   }
 
   /**
@@ -185,15 +186,19 @@ export class NotebookSupport extends Disposable {
       insert: async (context) => {
         const target = this.requireTarget(context);
         const style = readSettings().captionStyle;
-        const index = await this.insertCaption(target, style === 'alt' ? context.altText || context.caption : context.caption, style);
-        // The code cell is offered, not forced: most people want only the caption in their notebook.
-        void vscode.window
-          .showInformationMessage(vscode.l10n.t('Caption inserted as cell {0}.', index + 1), vscode.l10n.t('Insert Code Cell Too'))
-          .then(async (answer) => {
-            if (answer) await this.insertCodeCell(target, context.code);
-          })
-          .then(undefined, (error: unknown) => void vscode.window.showErrorMessage(describeError(error)));
+        await this.insertCaption(target, style === 'alt' ? context.altText || context.caption : context.caption, style);
         return vscode.l10n.t('Caption inserted under cell {0}.', target.cell.index + 1);
+      },
+    };
+  }
+
+  /** The reconstruction code as a new code cell under the figure's cell (after Refigure's caption cell when there is one). */
+  private codeCellInserter(): CaptionInserter {
+    return {
+      canInsert: (context) => context.origin.kind === 'notebook' && this.targets.has(context.imagePath),
+      insert: async (context) => {
+        const index = await this.insertCodeCell(this.requireTarget(context), context.code);
+        return vscode.l10n.t('Code inserted as cell {0}.', index + 1);
       },
     };
   }

@@ -432,8 +432,8 @@ export class RefigurePanel extends Disposable {
     const inserter = this.host.inserters.get(target);
     const context = { imagePath: this.imagePath, origin: this.origin };
     if (!inserter || !inserter.canInsert(context)) throw new Error(vscode.l10n.t('The caption cannot be inserted there from this panel.'));
-    if (!result.caption) throw new Error(vscode.l10n.t('There is no caption to insert.'));
-    if (result.provider === 'offline') throw new Error(vscode.l10n.t('The offline trace does not describe the figure; configure a model endpoint for a caption to insert.'));
+    if (target !== 'notebookCode' && !result.caption) throw new Error(vscode.l10n.t('There is no caption to insert.'));
+    if (target !== 'notebookCode' && result.provider === 'offline') throw new Error(vscode.l10n.t('The offline trace does not describe the figure; configure a model endpoint for a caption to insert.'));
     return inserter.insert({ ...context, caption: result.caption, altText: result.altText, code: result.code });
   }
 
@@ -589,8 +589,9 @@ export class RefigurePanel extends Disposable {
       notice: vscode.workspace.isTrusted
         ? this.noticeView(result)
         : { message: vscode.l10n.t('This workspace is not trusted, so Refigure renders nothing. Trust the workspace to run the code.'), actions: ['trustWorkspace'] },
-      insertTargets:
-        result?.provider === 'offline' ? [] : [...this.host.inserters].filter(([, inserter]) => inserter.canInsert(insertContext)).map(([target]) => target),
+      insertTargets: [...this.host.inserters]
+        .filter(([target, inserter]) => (result?.provider !== 'offline' || target === 'notebookCode') && inserter.canInsert(insertContext))
+        .map(([target]) => target),
       canRefine: result?.provider === 'model' && this.run === undefined,
       trusted: vscode.workspace.isTrusted,
       live: this.isCodeTabOpen(),

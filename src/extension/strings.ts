@@ -24,6 +24,7 @@ export function webviewStrings(): Record<string, string> {
     copy: vscode.l10n.t('Copy'),
     insertAltText: vscode.l10n.t('Insert as Alt Text'),
     insertNotebook: vscode.l10n.t('Insert into Notebook'),
+    insertCodeCell: vscode.l10n.t('Insert Code Cell'),
     insertLatexCaption: vscode.l10n.t('Insert as \\caption'),
     caption: vscode.l10n.t('Caption'),
     altText: vscode.l10n.t('Alt text'),

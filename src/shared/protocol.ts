@@ -38,7 +38,7 @@ export interface AttemptView {
 }
 
 /** Where the caption can be inserted from this panel. `altText`: the Markdown link the panel was opened from. */
-export type InsertTarget = 'altText' | 'notebook' | 'latexCaption';
+export type InsertTarget = 'altText' | 'notebook' | 'notebookCode' | 'latexCaption';
 
 export interface NoticeView {
   message: string;
@@ -152,7 +152,7 @@ const hostActions: Record<HostAction, true> = {
   reconstruct: true,
 };
 
-const insertTargets: Record<InsertTarget, true> = { altText: true, notebook: true, latexCaption: true };
+const insertTargets: Record<InsertTarget, true> = { altText: true, notebook: true, notebookCode: true, latexCaption: true };
 
 /** A message from the webview checked field by field; undefined when it is not one we understand. */
 export function parseWebviewMessage(data: unknown): WebviewMessage | undefined {
