@@ -11,7 +11,7 @@ import { findPython } from '../core/python';
 import { linkTargetPath } from '../core/markdownImage';
 import { NotebookEditor, type NotebookFigure, describeFigure, figureBytes, findFigures, parseNotebook } from '../core/notebook';
 import { type CliIo, StatusLine, cliLogger } from './io';
-import { modelFromFlags, oneOf, parseCommand, rendererFromFlags, requireFile } from './main';
+import { modelFromFlags, modelOptions, oneOf, parseCommand, renderOptions, rendererFromFlags, requireFile } from './main';
 
 export const CAPTION_USAGE = `Usage: refigure caption NOTEBOOK.ipynb (--out NEW.ipynb | --in-place) [options]
 
@@ -53,19 +53,10 @@ export async function runCaption(argv: string[], io: CliIo): Promise<number> {
   const parsed = parseCommand(
     argv,
     {
-      out: { type: 'string' },
+      ...renderOptions,
+      ...modelOptions,
       'in-place': { type: 'boolean' },
       style: { type: 'string' },
-      endpoint: { type: 'string' },
-      model: { type: 'string' },
-      'api-key-env': { type: 'string' },
-      offline: { type: 'boolean' },
-      python: { type: 'string' },
-      timeout: { type: 'string' },
-      'request-timeout': { type: 'string' },
-      sandbox: { type: 'string' },
-      verbose: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
     },
     CAPTION_USAGE,
   );

@@ -11,7 +11,7 @@ import { type EvalProgress, type EvalRecord, compareRuns, loadDataset, readResul
 import { makeThumbnails, renderReport } from '../core/report';
 import { defaultTarget } from '../core/refine';
 import { type CliIo, cliLogger } from './io';
-import { modelFromFlags, numberOption, oneOf, parseCommand, rendererFromFlags } from './main';
+import { modelFromFlags, modelOptions, numberOption, oneOf, parseCommand, renderOptions, rendererFromFlags } from './main';
 
 export const EVAL_USAGE = `Usage: refigure eval DATASET --out DIR [options]
 
@@ -66,30 +66,21 @@ export async function runEval(argv: string[], io: CliIo): Promise<number> {
   const parsed = parseCommand(
     argv,
     {
-      out: { type: 'string' },
-      endpoint: { type: 'string' },
-      model: { type: 'string' },
-      'api-key-env': { type: 'string' },
+      ...renderOptions,
+      ...modelOptions,
       preset: { type: 'string' },
-      offline: { type: 'boolean' },
       concurrency: { type: 'string' },
       refine: { type: 'string' },
       candidates: { type: 'string' },
       target: { type: 'string' },
       caption: { type: 'boolean' },
       'item-timeout': { type: 'string' },
-      timeout: { type: 'string' },
-      'request-timeout': { type: 'string' },
       'judge-endpoint': { type: 'string' },
       'judge-model': { type: 'string' },
       'judge-api-key-env': { type: 'string' },
       'compare-with': { type: 'string' },
       limit: { type: 'string' },
-      python: { type: 'string' },
-      sandbox: { type: 'string' },
       json: { type: 'boolean' },
-      verbose: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
     },
     EVAL_USAGE,
   );

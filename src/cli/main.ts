@@ -158,15 +158,26 @@ export async function modelFromFlags(
   return createModelClient(await completeModel(config, listModels), logger);
 }
 
-const sharedRenderOptions = {
+/** Flags every command that renders takes. */
+export const renderOptions = {
   python: { type: 'string' },
   timeout: { type: 'string' },
   sandbox: { type: 'string' },
   out: { type: 'string' },
-  json: { type: 'boolean' },
   verbose: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+/** Flags every command that asks a model takes (read by `modelFromFlags`). */
+export const modelOptions = {
+  endpoint: { type: 'string' },
+  model: { type: 'string' },
+  'api-key-env': { type: 'string' },
+  offline: { type: 'boolean' },
+  'request-timeout': { type: 'string' },
+} as const;
+
+const sharedRenderOptions = { ...renderOptions, json: { type: 'boolean' } } as const;
 
 export async function rendererFromFlags(
   values: { python?: string; sandbox?: string; verbose?: boolean },
@@ -186,17 +197,13 @@ async function runReconstruct(argv: string[], io: CliIo): Promise<number> {
     argv,
     {
       ...sharedRenderOptions,
-      endpoint: { type: 'string' },
-      model: { type: 'string' },
-      'api-key-env': { type: 'string' },
+      ...modelOptions,
       preset: { type: 'string' },
-      offline: { type: 'boolean' },
       refine: { type: 'string' },
       candidates: { type: 'string' },
       target: { type: 'string' },
       'caption-style': { type: 'string' },
       'no-caption': { type: 'boolean' },
-      'request-timeout': { type: 'string' },
     },
     RECONSTRUCT_USAGE,
   );

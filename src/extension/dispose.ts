@@ -33,3 +33,19 @@ export function abortOnCancel(token: vscode.CancellationToken, controller: Abort
   if (token.isCancellationRequested) controller.abort();
   return token.onCancellationRequested(() => controller.abort());
 }
+
+/** Runs `work` under a notification with Cancel; Cancel aborts `controller` (the HTTP request and the render). */
+export function withCancellableProgress<T>(
+  title: string,
+  controller: AbortController,
+  work: (progress: vscode.Progress<{ message?: string; increment?: number }>) => Promise<T>,
+): Thenable<T> {
+  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
+    const hook = abortOnCancel(token, controller);
+    try {
+      return await work(progress);
+    } finally {
+      hook.dispose();
+    }
+  });
+}

@@ -24,7 +24,7 @@ import {
   type WebviewState,
 } from '../shared/protocol';
 import type { CaptionInserter, PanelOrigin, PanelSnapshot } from './api';
-import { Disposable, abortOnCancel } from './dispose';
+import { Disposable, withCancellableProgress } from './dispose';
 import { buildPanelHtml, createNonce } from './panelHtmlPure';
 import { webviewStrings } from './strings';
 import type { RenderService } from './services';
@@ -144,50 +144,42 @@ export class RefigurePanel extends Disposable {
     this.setStatus('streaming');
     const name = basename(this.imagePath);
     try {
-      return await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Refigure: {0}', name), cancellable: true },
-        async (progress, token) => {
-          const cancelHook = abortOnCancel(token, controller);
-          try {
-            const model = await this.host.modelClient();
-            if (!model) {
-              this.notice = {
-                message: vscode.l10n.t('No model endpoint is configured, so the offline trace is used. It traces shapes and colours; it does not understand the figure.'),
-                actions: ['configureEndpoint'],
-              };
-            }
-            const renderer = await this.host.renderService.get();
-            controller.signal.throwIfAborted();
-            await mkdir(this.workDir, { recursive: true });
-            const settings = this.host.settings.current;
-            const started = Date.now();
-            const result = await reconstruct({
-              imagePath: this.imagePath,
-              renderer,
-              workDir: this.workDir,
-              model,
-              preset: settings.preset,
-              captionStyle: settings.captionStyle,
-              renderTimeoutMs: settings.renderTimeoutSeconds * 1000,
-              refine: settings.refineRounds,
-              signal: controller.signal,
-              logger: this.host.logger,
-              onProgress: (event) => this.onProgress(event, started, progress),
-            });
-            controller.signal.throwIfAborted();
-            this.result = result;
-            this.lastError = result.render.ok ? undefined : (result.render.error?.message ?? vscode.l10n.t('The code did not render.'));
-            this.host.logger.info(
-              `Reconstructed ${this.imagePath} with ${result.model} in ${result.timings.total ?? '?'} s: ${result.render.ok ? `fidelity ${result.metrics?.fidelity ?? 'n/a'}` : `did not render (${result.render.error?.kind})`}.`,
-            );
-            await this.save();
-            this.setStatus(result.render.ok ? 'rendered' : 'error');
-            return result;
-          } finally {
-            cancelHook.dispose();
-          }
-        },
-      );
+      return await withCancellableProgress(vscode.l10n.t('Refigure: {0}', name), controller, async (progress) => {
+        const model = await this.host.modelClient();
+        if (!model) {
+          this.notice = {
+            message: vscode.l10n.t('No model endpoint is configured, so the offline trace is used. It traces shapes and colours; it does not understand the figure.'),
+            actions: ['configureEndpoint'],
+          };
+        }
+        const renderer = await this.host.renderService.get();
+        controller.signal.throwIfAborted();
+        await mkdir(this.workDir, { recursive: true });
+        const settings = this.host.settings.current;
+        const started = Date.now();
+        const result = await reconstruct({
+          imagePath: this.imagePath,
+          renderer,
+          workDir: this.workDir,
+          model,
+          preset: settings.preset,
+          captionStyle: settings.captionStyle,
+          renderTimeoutMs: settings.renderTimeoutSeconds * 1000,
+          refine: settings.refineRounds,
+          signal: controller.signal,
+          logger: this.host.logger,
+          onProgress: (event) => this.onProgress(event, started, progress),
+        });
+        controller.signal.throwIfAborted();
+        this.result = result;
+        this.lastError = result.render.ok ? undefined : (result.render.error?.message ?? vscode.l10n.t('The code did not render.'));
+        this.host.logger.info(
+          `Reconstructed ${this.imagePath} with ${result.model} in ${result.timings.total ?? '?'} s: ${result.render.ok ? `fidelity ${result.metrics?.fidelity ?? 'n/a'}` : `did not render (${result.render.error?.kind})`}.`,
+        );
+        await this.save();
+        this.setStatus(result.render.ok ? 'rendered' : 'error');
+        return result;
+      });
     } catch (error) {
       // A newer run replaced this one: its state is the newer run's to report.
       if (this.run !== controller) throw error;
@@ -213,37 +205,29 @@ export class RefigurePanel extends Disposable {
     this.run = controller;
     this.setStatus('streaming');
     try {
-      return await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Refigure: refining {0}', basename(this.imagePath)), cancellable: true },
-        async (progress, token) => {
-          const cancelHook = abortOnCancel(token, controller);
-          try {
-            const model = await this.host.modelClient();
-            if (!model) throw new RefigureError('usage', vscode.l10n.t('Refining needs a model endpoint.'), vscode.l10n.t('Set refigure.endpoint.'));
-            const renderer = await this.host.renderService.get();
-            const settings = this.host.settings.current;
-            const started = Date.now();
-            const result = await refineOnce({
-              result: current,
-              model,
-              renderer,
-              workDir: this.workDir,
-              preset: settings.preset,
-              renderTimeoutMs: settings.renderTimeoutSeconds * 1000,
-              signal: controller.signal,
-              logger: this.host.logger,
-              onProgress: (event) => this.onProgress(event, started, progress),
-            });
-            this.result = result;
-            this.shown = undefined;
-            await this.save();
-            this.setStatus(result.render.ok ? 'rendered' : 'error');
-            return result;
-          } finally {
-            cancelHook.dispose();
-          }
-        },
-      );
+      return await withCancellableProgress(vscode.l10n.t('Refigure: refining {0}', basename(this.imagePath)), controller, async (progress) => {
+        const model = await this.host.modelClient();
+        if (!model) throw new RefigureError('usage', vscode.l10n.t('Refining needs a model endpoint.'), vscode.l10n.t('Set refigure.endpoint.'));
+        const renderer = await this.host.renderService.get();
+        const settings = this.host.settings.current;
+        const started = Date.now();
+        const result = await refineOnce({
+          result: current,
+          model,
+          renderer,
+          workDir: this.workDir,
+          preset: settings.preset,
+          renderTimeoutMs: settings.renderTimeoutSeconds * 1000,
+          signal: controller.signal,
+          logger: this.host.logger,
+          onProgress: (event) => this.onProgress(event, started, progress),
+        });
+        this.result = result;
+        this.shown = undefined;
+        await this.save();
+        this.setStatus(result.render.ok ? 'rendered' : 'error');
+        return result;
+      });
     } catch (error) {
       this.setStatus(this.result?.render.ok ? 'rendered' : 'error');
       throw error;
@@ -260,25 +244,17 @@ export class RefigurePanel extends Disposable {
     const model = await this.host.modelClient();
     if (!model) return result.caption ? { caption: result.caption, altText: result.altText } : undefined;
     const controller = new AbortController();
-    return vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Refigure: writing a caption'), cancellable: true },
-      async (_progress, token) => {
-        const hook = abortOnCancel(token, controller);
-        try {
-          const renderer = await this.host.renderService.get();
-          const style = this.host.settings.current.captionStyle;
-          const caption = await captionFor({ imagePath: this.imagePath, code: result.code, model, renderer, workDir: this.workDir, style, signal: controller.signal });
-          result.caption = caption.caption;
-          result.altText = caption.altText;
-          result.captionStyle = style;
-          await this.save();
-          this.changed();
-          return caption;
-        } finally {
-          hook.dispose();
-        }
-      },
-    );
+    return withCancellableProgress(vscode.l10n.t('Refigure: writing a caption'), controller, async () => {
+      const renderer = await this.host.renderService.get();
+      const style = this.host.settings.current.captionStyle;
+      const caption = await captionFor({ imagePath: this.imagePath, code: result.code, model, renderer, workDir: this.workDir, style, signal: controller.signal });
+      result.caption = caption.caption;
+      result.altText = caption.altText;
+      result.captionStyle = style;
+      await this.save();
+      this.changed();
+      return caption;
+    });
   }
 
   /** True when something was running. */
