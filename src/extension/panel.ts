@@ -193,7 +193,11 @@ export class RefigurePanel extends Disposable {
       }
       throw error;
     } finally {
-      if (this.run === controller) this.run = undefined;
+      if (this.run === controller) {
+        this.run = undefined;
+        // Refine becomes available only once nothing runs.
+        this.changed();
+      }
     }
   }
 

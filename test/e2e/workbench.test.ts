@@ -135,6 +135,8 @@ test('a figure in the Explorer opens the Refigure panel from its context menu', 
     await panel.locator('.caption-box', { hasText: captionText }).waitFor({ timeout: 30_000 });
     // Side by side shows both images once the redraw exists.
     assert.ok((await panel.locator('#app .stage img').count()) >= 2, 'the panel does not show the original and the render');
+    // A model's result can be refined once nothing runs any more.
+    await panel.locator('.actions vscode-button:not([hidden])', { hasText: 'Refine' }).waitFor({ timeout: 10_000 });
 
     await t.test('the figures table lists every fidelity figure as a number', () => checkFigures(panel));
     await t.test('the four compare modes switch by their buttons and by the keys 1–4', () => checkCompareModes(page, panel));
