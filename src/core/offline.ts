@@ -544,9 +544,12 @@ function colorName(hexColor: string): string {
   const r = parseInt(hexColor.slice(1, 3), 16);
   const g = parseInt(hexColor.slice(3, 5), 16);
   const b = parseInt(hexColor.slice(5, 7), 16);
+  // A colour without a hue is named by its lightness alone: a dark grey is never "dark green".
+  const neutral = Math.max(r, g, b) - Math.min(r, g, b) <= 24;
+  const candidates = neutral ? namedColors.filter((c) => c[1] === c[2] && c[2] === c[3]) : namedColors;
   let best = namedColors[0];
   let bestDistance = Infinity;
-  for (const c of namedColors) {
+  for (const c of candidates) {
     const distance = (c[1] - r) ** 2 + (c[2] - g) ** 2 + (c[3] - b) ** 2;
     if (distance < bestDistance) [best, bestDistance] = [c, distance];
   }

@@ -120,6 +120,18 @@ describe('traceToCode says what it is', () => {
     assert.match(trace.code, /No model was used/);
   });
 
+  it('names the colours of a black-and-grey drawing as greys, never as hues', async () => {
+    const info = await readImage(join(stemFixtures, 'plane-geometry--image26.png'));
+    const trace = await traceToCode(info, renderer, { scratchDir: work.dir });
+    const neutral = (hex: string) => {
+      const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16)) as [number, number, number];
+      return Math.max(r, g, b) - Math.min(r, g, b) <= 24;
+    };
+    assert.ok(trace.colors.every(neutral), `layer colours ${trace.colors.join(', ')}`);
+    assert.doesNotMatch(trace.caption, /\b(green|blue|red|orange|yellow|purple|pink|brown|cyan|beige)\b/);
+    assert.match(trace.caption, /grey|black/);
+  });
+
   it('fewer colours give no more colour layers than asked', async () => {
     const info = await readImage(join(chartFixtures, '3d_4.png'));
     const few = await traceToCode(info, renderer, { scratchDir: work.dir, colors: 4 });
