@@ -59,11 +59,9 @@ export async function runCaption(argv: string[], io: CliIo): Promise<number> {
       style: { type: 'string' },
     },
     CAPTION_USAGE,
+    io,
   );
-  if (!parsed) {
-    io.out(CAPTION_USAGE);
-    return 0;
-  }
+  if (!parsed) return 0;
   const { values, positionals } = parsed;
   if (positionals.length !== 1) throw new RefigureError('usage', `caption takes one notebook.\n\n${CAPTION_USAGE}`);
   if (values.out !== undefined && values['in-place']) {

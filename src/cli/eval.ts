@@ -83,11 +83,9 @@ export async function runEval(argv: string[], io: CliIo): Promise<number> {
       json: { type: 'boolean' },
     },
     EVAL_USAGE,
+    io,
   );
-  if (!parsed) {
-    io.out(EVAL_USAGE);
-    return 0;
-  }
+  if (!parsed) return 0;
   const { values, positionals } = parsed;
   if (positionals.length !== 1) throw new RefigureError('usage', `eval takes one data set.\n\n${EVAL_USAGE}`);
   if (!values.out) throw new RefigureError('usage', 'eval needs --out DIR, the run folder.', 'Name a folder; running again with the same folder resumes the run.');

@@ -108,15 +108,19 @@ export function reportError(error: unknown, io: CliIo): number {
   return code;
 }
 
-/** node:util parseArgs with our usage errors; `--help` short-circuits. */
+/** node:util parseArgs with our usage errors; with `--help` it prints `usage` and returns undefined. */
 export function parseCommand<T extends NonNullable<ParseArgsConfig['options']>>(
   argv: string[],
   options: T,
   usage: string,
+  io: CliIo,
 ): ReturnType<typeof parseArgs<{ args: string[]; options: T; allowPositionals: true; strict: true }>> | undefined {
   try {
     const parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-    if ((parsed.values as Record<string, unknown>).help) return undefined;
+    if ((parsed.values as Record<string, unknown>).help) {
+      io.out(usage);
+      return undefined;
+    }
     return parsed;
   } catch (error) {
     throw new RefigureError('usage', `${describeError(error)}\n\n${usage}`);
@@ -206,11 +210,9 @@ async function runReconstruct(argv: string[], io: CliIo): Promise<number> {
       'no-caption': { type: 'boolean' },
     },
     RECONSTRUCT_USAGE,
+    io,
   );
-  if (!parsed) {
-    io.out(RECONSTRUCT_USAGE);
-    return 0;
-  }
+  if (!parsed) return 0;
   const { values, positionals } = parsed;
   if (positionals.length !== 1) throw new RefigureError('usage', `reconstruct takes one image.\n\n${RECONSTRUCT_USAGE}`);
   const imagePath = resolve(io.cwd, positionals[0] as string);
@@ -336,11 +338,8 @@ export async function requireFile(path: string): Promise<void> {
 }
 
 async function runRender(argv: string[], io: CliIo): Promise<number> {
-  const parsed = parseCommand(argv, { ...sharedRenderOptions, like: { type: 'string' } }, RENDER_USAGE);
-  if (!parsed) {
-    io.out(RENDER_USAGE);
-    return 0;
-  }
+  const parsed = parseCommand(argv, { ...sharedRenderOptions, like: { type: 'string' } }, RENDER_USAGE, io);
+  if (!parsed) return 0;
   const { values, positionals } = parsed;
   if (positionals.length !== 1) throw new RefigureError('usage', `render takes one Python file.\n\n${RENDER_USAGE}`);
   if (!values.like) throw new RefigureError('usage', `render needs --like IMAGE, the figure to size and compare against.\n\n${RENDER_USAGE}`);
