@@ -10,7 +10,7 @@ import { reconstruct } from '../core/pipeline';
 import { findPython } from '../core/python';
 import { linkTargetPath } from '../core/markdownImage';
 import { NotebookEditor, type NotebookFigure, describeFigure, figureBytes, findFigures, parseNotebook } from '../core/notebook';
-import { type CliIo, StatusLine, cliLogger } from './io';
+import { type CliIo, StatusLine, cliLogger, interruptSignal } from './io';
 import { modelFromFlags, modelOptions, oneOf, parseCommand, renderOptions, rendererFromFlags, requireFile } from './main';
 
 export const CAPTION_USAGE = `Usage: refigure caption NOTEBOOK.ipynb (--out NEW.ipynb | --in-place) [options]
@@ -111,10 +111,7 @@ export async function runCaption(argv: string[], io: CliIo): Promise<number> {
   const logger = cliLogger(io, Boolean(values.verbose));
   const renderer = await rendererFromFlags(values, io);
   const workDir = await mkdtemp(join(tmpdir(), 'refigure-caption-'));
-  const controller = new AbortController();
-  const onSignal = () => controller.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const interrupt = interruptSignal();
   const status = new StatusLine(io);
   const editor = new NotebookEditor(parsedNotebook);
   const reports: FigureReport[] = [];
@@ -137,14 +134,14 @@ export async function runCaption(argv: string[], io: CliIo): Promise<number> {
           model,
           captionStyle: style,
           renderTimeoutMs: timeoutSeconds * 1000,
-          signal: controller.signal,
+          signal: interrupt.signal,
           logger,
           onProgress: (event) => {
             if (io.isTTY && event.kind === 'stage') status.update(`${progressBar(n, figures.length)} ${n + 1}/${figures.length} ${where}: ${event.message}`, true);
           },
         });
       } catch (error) {
-        if (isAbort(error) || controller.signal.aborted) throw error;
+        if (isAbort(error) || interrupt.signal.aborted) throw error;
         report.message = describeError(error);
         if (error instanceof RefigureError && error.kind === 'input') report.status = 'skipped';
         else report.exitCode = error instanceof RefigureError && error.kind === 'endpoint' ? 3 : error instanceof RefigureError && error.kind === 'environment' ? 2 : 4;
@@ -171,8 +168,7 @@ export async function runCaption(argv: string[], io: CliIo): Promise<number> {
     }
   } finally {
     status.done();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    interrupt.dispose();
     await renderer.close();
     await rm(workDir, { recursive: true, force: true });
   }

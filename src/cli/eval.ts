@@ -10,7 +10,7 @@ import { createModelClient } from '../core/model';
 import { type EvalProgress, type EvalRecord, compareRuns, loadDataset, readResults, runEvaluation, summarize, writeSummary } from '../core/eval';
 import { makeThumbnails, renderReport } from '../core/report';
 import { defaultTarget } from '../core/refine';
-import { type CliIo, cliLogger } from './io';
+import { type CliIo, cliLogger, interruptSignal } from './io';
 import { modelFromFlags, modelOptions, numberOption, oneOf, parseCommand, renderOptions, rendererFromFlags } from './main';
 
 export const EVAL_USAGE = `Usage: refigure eval DATASET --out DIR [options]
@@ -130,10 +130,7 @@ export async function runEval(argv: string[], io: CliIo): Promise<number> {
   await checkRunSettings(outDir, settings);
 
   const renderer = await rendererFromFlags(values, io, Math.max(1, Math.min(concurrency, availableParallelism())));
-  const controller = new AbortController();
-  const onSignal = () => controller.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const interrupt = interruptSignal();
   const progress = new ProgressBar(io);
   const started = Date.now();
   try {
@@ -153,13 +150,13 @@ export async function runEval(argv: string[], io: CliIo): Promise<number> {
         candidates,
         target,
         caption: Boolean(values.caption),
-        signal: controller.signal,
+        signal: interrupt.signal,
         logger,
         onProgress: (event) => progress.update(event),
       });
     } catch (error) {
       progress.done();
-      if (controller.signal.aborted) {
+      if (interrupt.signal.aborted) {
         io.err(`Interrupted. Finished items are kept in ${join(outDir, 'results.jsonl')}; run the same command again to resume.\n`);
         return 130;
       }
@@ -176,7 +173,7 @@ export async function runEval(argv: string[], io: CliIo): Promise<number> {
       comparison,
     });
     const written = await writeSummary(outDir, summary);
-    const thumbs = await makeThumbnails(records, outDir, renderer, controller.signal);
+    const thumbs = await makeThumbnails(records, outDir, renderer, interrupt.signal);
     const reportPath = join(outDir, 'report.html');
     await writeFile(reportPath, renderReport(summary, records, thumbs));
     if (values.json) io.out(`${JSON.stringify(summary, null, 2)}\n`);
@@ -191,8 +188,7 @@ export async function runEval(argv: string[], io: CliIo): Promise<number> {
     return 0;
   } finally {
     progress.done();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    interrupt.dispose();
     await renderer.close();
   }
 }

@@ -51,3 +51,18 @@ export class StatusLine {
     this.last = '';
   }
 }
+
+/** A signal that Ctrl-C (SIGINT) or SIGTERM aborts, so a command stops its request and its render cleanly; `dispose` stops listening. */
+export function interruptSignal(): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const abort = () => controller.abort();
+  process.once('SIGINT', abort);
+  process.once('SIGTERM', abort);
+  return {
+    signal: controller.signal,
+    dispose() {
+      process.off('SIGINT', abort);
+      process.off('SIGTERM', abort);
+    },
+  };
+}

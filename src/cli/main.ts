@@ -9,8 +9,9 @@ import { completeModel, resolveEndpoint } from '../core/config';
 import { createModelClient, listModels } from '../core/model';
 import { createRenderer } from '../core/render';
 import { reconstruct, renderCode } from '../core/pipeline';
+import { renderSummary } from '../core/refine';
 import { checkOutputs, outputPaths, writeOutputs } from '../core/outputs';
-import { type CliIo, StatusLine, cliLogger, processIo } from './io';
+import { type CliIo, StatusLine, cliLogger, interruptSignal, processIo } from './io';
 import { runCaption } from './caption';
 import { runEval } from './eval';
 
@@ -233,10 +234,7 @@ async function runReconstruct(argv: string[], io: CliIo): Promise<number> {
   const status = new StatusLine(io);
   const renderer = await rendererFromFlags(values, io, Math.min(candidates, availableParallelism()));
   const workDir = await mkdtemp(join(tmpdir(), 'refigure-'));
-  const controller = new AbortController();
-  const onSignal = () => controller.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const interrupt = interruptSignal();
   try {
     const result = await reconstruct({
       imagePath,
@@ -250,7 +248,7 @@ async function runReconstruct(argv: string[], io: CliIo): Promise<number> {
       refine,
       candidates,
       target,
-      signal: controller.signal,
+      signal: interrupt.signal,
       logger: cliLogger(io, Boolean(values.verbose)),
       onProgress: (event) => showProgress(event, status),
     });
@@ -261,8 +259,7 @@ async function runReconstruct(argv: string[], io: CliIo): Promise<number> {
     return written.render.ok ? 0 : 4;
   } finally {
     status.done();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    interrupt.dispose();
     await renderer.close();
     await rm(workDir, { recursive: true, force: true });
   }
@@ -353,27 +350,18 @@ async function runRender(argv: string[], io: CliIo): Promise<number> {
   if (resolve(outDir, `${stem}.png`) === imagePath) stem = `${stem}.render`;
   const timeoutMs = numberOption(values.timeout, 'timeout', 30, 0.1) * 1000;
   const renderer = await rendererFromFlags(values, io);
-  const controller = new AbortController();
-  const onSignal = () => controller.abort();
-  process.once('SIGINT', onSignal);
+  const interrupt = interruptSignal();
   let outcome: RenderOutcome;
   try {
-    outcome = await renderCode({ code, imagePath, renderer, workDir: outDir, stem, renderTimeoutMs: timeoutMs, signal: controller.signal });
+    outcome = await renderCode({ code, imagePath, renderer, workDir: outDir, stem, renderTimeoutMs: timeoutMs, signal: interrupt.signal });
   } finally {
-    process.off('SIGINT', onSignal);
+    interrupt.dispose();
     await renderer.close();
   }
   const record = {
     code: codePath,
     image: imagePath,
-    render: {
-      ok: outcome.ok,
-      png: outcome.png ?? null,
-      diff: outcome.diffPng ?? null,
-      error: outcome.error ?? null,
-      seconds: outcome.seconds,
-      sandbox: outcome.sandbox,
-    },
+    render: renderSummary(outcome),
     metrics: outcome.metrics ?? null,
     output: outcome.output ?? '',
   };

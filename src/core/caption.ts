@@ -1,6 +1,6 @@
 // The code-grounded caption: the figure and the code that redrew it go to the model, a factual caption and alt text come back (DESIGN.md §3).
 import { RefigureError } from './errors';
-import type { CaptionStyle, ChatMessage, ModelClient, ModelImage, TokenUsage } from './types';
+import type { CaptionStyle, ChatMessage, ModelClient, ModelImage, ReconstructionResult, TokenUsage } from './types';
 
 export interface CaptionRequest {
   image: ModelImage;
@@ -131,4 +131,12 @@ function firstSentence(text: string): string {
   // A sentence ends at . ! ? followed by a space and a capital, so "3.5" and "e.g. a" do not end one.
   const match = /^.*?[.!?](?=\s+[A-Z(“"])/.exec(flat);
   return (match ? match[0] : flat).trim();
+}
+
+/**
+ * Whether a result's caption describes the figure, and so may be written into a user's document or
+ * notebook. The offline trace's caption only says that nothing was perceived.
+ */
+export function captionDescribesFigure(result: Pick<ReconstructionResult, 'provider'>): boolean {
+  return result.provider !== 'offline';
 }

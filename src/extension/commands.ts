@@ -13,6 +13,7 @@ import { insertLatexCaption, isLatexDocument, latexImageAtCursor } from './latex
 import type { PanelManager, RefigurePanel } from './panel';
 import { apiKeySecret, type RenderService } from './services';
 import type { Settings } from './settings';
+import { captionDescribesFigure } from '../core/caption';
 
 export interface CommandDeps {
   panels: PanelManager;
@@ -121,17 +122,8 @@ export class Commands extends Disposable {
       }
       if (!caption) {
         const result = await this.reconstruct(target.image, target.origin);
-        if (result.provider === 'offline' && target.origin.kind !== 'file') {
-          // The trace's caption only says that nothing was perceived: it has no place in the user's document.
-          const configure = vscode.l10n.t('Configure Endpoint');
-          void vscode.window
-            .showWarningMessage(
-              vscode.l10n.t('The offline trace does not describe figures, so nothing was written into the document. Configure a model endpoint for a caption.'),
-              configure,
-            )
-            .then((answer) => {
-              if (answer === configure) void runHostAction('configureEndpoint', this.deps);
-            });
+        if (!captionDescribesFigure(result) && target.origin.kind !== 'file') {
+          reportUndescribedFigure();
           return undefined;
         }
         caption = result.caption ? { caption: result.caption, altText: result.altText } : undefined;
@@ -287,6 +279,19 @@ export class Commands extends Disposable {
       if (action) void runHostAction(action, this.deps);
     });
   }
+}
+
+/** Says that nothing was written because the offline trace does not describe figures, with the way to a model. */
+export function reportUndescribedFigure(): void {
+  const configure = vscode.l10n.t('Configure Endpoint');
+  void vscode.window
+    .showWarningMessage(
+      vscode.l10n.t('The offline trace does not describe figures, so nothing was written into the document. Configure a model endpoint for a caption.'),
+      configure,
+    )
+    .then((answer) => {
+      if (answer === configure) void vscode.commands.executeCommand('workbench.action.openSettings', 'refigure.endpoint');
+    });
 }
 
 export async function runHostAction(action: HostAction, deps: Pick<CommandDeps, 'channel'>): Promise<void> {

@@ -23,6 +23,8 @@ import type { CaptionInsertContext, CaptionInserter, NotebookSupportDeps } from 
 import { Disposable } from './dispose';
 import { altTextInserter } from './markdown';
 import { readSettings } from './settings';
+import { captionDescribesFigure } from '../core/caption';
+import { reportUndescribedFigure } from './commands';
 
 /** A figure of a live notebook: the cell object follows the cell when cells move. */
 export interface NotebookFigureTarget {
@@ -73,6 +75,10 @@ export class NotebookSupport extends Disposable {
         ...(target.figure.kind === 'output' ? { output: target.figure.outputIndex } : {}),
       });
       if (!result || !caption) return result;
+      if (!captionDescribesFigure(result)) {
+        reportUndescribedFigure();
+        return result;
+      }
       const text = result.caption || result.altText;
       if (!text) {
         void vscode.window.showWarningMessage(vscode.l10n.t('No caption was written for this figure; the panel says why.'));

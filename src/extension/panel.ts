@@ -29,6 +29,7 @@ import { buildPanelHtml, createNonce } from './panelHtmlPure';
 import { webviewStrings } from './strings';
 import type { RenderService } from './services';
 import type { Settings } from './settings';
+import { captionDescribesFigure } from '../core/caption';
 
 export const panelViewType = 'refigure.panel';
 
@@ -246,7 +247,7 @@ export class RefigurePanel extends Disposable {
     const result = this.result;
     if (!result?.render.ok) return undefined;
     const model = await this.host.modelClient();
-    if (!model) return result.caption ? { caption: result.caption, altText: result.altText } : undefined;
+    if (!model) return result.caption && captionDescribesFigure(result) ? { caption: result.caption, altText: result.altText } : undefined;
     const controller = new AbortController();
     return withCancellableProgress(vscode.l10n.t('Refigure: writing a caption'), controller, async () => {
       const renderer = await this.host.renderService.get();
@@ -413,7 +414,7 @@ export class RefigurePanel extends Disposable {
     const context = { imagePath: this.imagePath, origin: this.origin };
     if (!inserter || !inserter.canInsert(context)) throw new Error(vscode.l10n.t('The caption cannot be inserted there from this panel.'));
     if (target !== 'notebookCode' && !result.caption) throw new Error(vscode.l10n.t('There is no caption to insert.'));
-    if (target !== 'notebookCode' && result.provider === 'offline') throw new Error(vscode.l10n.t('The offline trace does not describe the figure; configure a model endpoint for a caption to insert.'));
+    if (target !== 'notebookCode' && !captionDescribesFigure(result)) throw new Error(vscode.l10n.t('The offline trace does not describe the figure; configure a model endpoint for a caption to insert.'));
     return inserter.insert({ ...context, caption: result.caption, altText: result.altText, code: result.code });
   }
 
@@ -570,7 +571,7 @@ export class RefigurePanel extends Disposable {
         ? this.noticeView(result)
         : { message: vscode.l10n.t('This workspace is not trusted, so Refigure renders nothing. Trust the workspace to run the code.'), actions: ['trustWorkspace'] },
       insertTargets: [...this.host.inserters]
-        .filter(([target, inserter]) => (result?.provider !== 'offline' || target === 'notebookCode') && inserter.canInsert(insertContext))
+        .filter(([target, inserter]) => (!result || captionDescribesFigure(result) || target === 'notebookCode') && inserter.canInsert(insertContext))
         .map(([target]) => target),
       canRefine: result?.provider === 'model' && this.run === undefined,
       trusted: vscode.workspace.isTrusted,

@@ -4,6 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { parseNotebook, refigureMark } from '../../src/core/notebook';
+import { startScriptedServer, type ScriptedServer } from '../support/scriptedServer';
 
 const extensionId = 'refigure.refigure';
 
@@ -41,9 +42,19 @@ async function until(check: () => boolean, what: string, timeoutMs = 10_000): Pr
   }
 }
 
+const modelCode = ['import matplotlib.pyplot as plt', '', "plt.plot([0, 1, 2], [0, 1, 4], color='tab:blue')", "plt.title('y = x squared')"].join('\n');
+const modelCaption = 'Caption: A blue curve rising through (0, 0), (1, 1) and (2, 4), titled y = x squared.\nAlt text: A rising blue curve.';
+
+async function setEndpoint(url: string | undefined): Promise<void> {
+  const config = vscode.workspace.getConfiguration('refigure');
+  await config.update('endpoint', url, vscode.ConfigurationTarget.Global);
+  await config.update('model', url ? 'scripted-model' : undefined, vscode.ConfigurationTarget.Global);
+}
+
 suite('notebook captions', () => {
   let uri: vscode.Uri;
   let notebook: vscode.NotebookDocument;
+  let server: ScriptedServer;
 
   suiteSetup(async function () {
     this.timeout(120_000);
@@ -56,6 +67,26 @@ suite('notebook captions', () => {
     await vscode.extensions.getExtension(extensionId)?.activate();
     notebook = await vscode.workspace.openNotebookDocument(uri);
     await vscode.window.showNotebookDocument(notebook);
+    // The code request gets matplotlib code, the caption request (which asks for "Alt text:") a caption.
+    server = await startScriptedServer((request) => ({
+      reply: JSON.stringify(request.body).includes('Alt text:') ? modelCaption : `\`\`\`python\n${modelCode}\n\`\`\``,
+    }));
+  });
+
+  suiteTeardown(async () => {
+    await setEndpoint(undefined);
+    await server?.close();
+  });
+
+  test('without a model nothing is written into the notebook: the offline trace does not describe figures', async function () {
+    this.timeout(120_000);
+    await setEndpoint(undefined);
+    const before = notebook.cellCount;
+    const result = (await vscode.commands.executeCommand('refigure.notebook.generateCaption', uri, 1)) as { provider: string } | undefined;
+    assert.equal(result?.provider, 'offline');
+    assert.equal(notebook.cellCount, before);
+    assert.equal(captionCells(notebook).length, 0);
+    await setEndpoint(server.url);
   });
 
   test('Generate Caption puts a marked caption cell directly under the figure cell', async function () {

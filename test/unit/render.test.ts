@@ -7,7 +7,7 @@ import { createRenderer, type RenderService } from '../../src/core/render';
 import { RefigureError } from '../../src/core/errors';
 import type { Logger } from '../../src/core/types';
 import { repoRoot, scratch, stemFixtures } from '../support/paths';
-import { descendants, describe as describeProcesses, isAlive } from '../hostile/processes';
+import { descendants, describe as describeProcesses, isAlive, processTable } from '../hostile/processes';
 
 function pngSize(path: string): { width: number; height: number } {
   const bytes = readFileSync(path);
@@ -304,6 +304,8 @@ test('a render asked for while warm() is still starting the worker succeeds on o
     const outcome = await renderer.render({ code: simplePlot, outDir: out.dir, stem: 'during-warm' });
     assert.equal(outcome.ok, true, JSON.stringify(outcome.error));
     assert.equal(renderer.workerPids().length, 1, 'one worker serves both');
+    const started = processTable().filter((p) => p.ppid === process.pid && p.state !== 'Z' && p.cmdline.includes('refigure_worker.py'));
+    assert.equal(started.length, 1, `worker processes started: ${describeProcesses(started)}`);
   } finally {
     await renderer.close();
     out.dispose();
