@@ -1,12 +1,12 @@
 """Renders the benchmark corpus (bench/corpus/NN_name.py) to the PNGs committed beside the programs.
 
-Run with a Python that has matplotlib:
+Run with a Python that has matplotlib (the one setup recorded: `node scripts/run.mjs sh -c '$REFIGURE_PYTHON bench/renderCorpus.py'`):
 
-    /usr/bin/python3 bench/renderCorpus.py                 # every program, PNG beside it
-    /usr/bin/python3 bench/renderCorpus.py --out DIR 02 08 # some programs (by number, name or path) into DIR
-    /usr/bin/python3 bench/renderCorpus.py --check --out DIR
+    python bench/renderCorpus.py                 # every program, PNG beside it
+    python bench/renderCorpus.py --out DIR 02 08 # some programs (by number, name or path) into DIR
+    python bench/renderCorpus.py --check --out DIR
         # render into DIR and compare each render with the committed PNG (prints JSON lines)
-    /usr/bin/python3 bench/renderCorpus.py --out DIR --repeat 2
+    python bench/renderCorpus.py --out DIR --repeat 2
         # the in-process floor: "seconds" is the warm second run of exec + savefig
 
 Every program runs in this one process with a fresh namespace, matplotlib's defaults

@@ -7,6 +7,7 @@ import { format } from 'node:util';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ensureCodeServer, defaultVersion, repoRoot } from './install.mjs';
 import { launchChromium } from '../support/chromium.mjs';
+import { recordedPython, writePythonWithoutMatplotlib } from '../../scripts/python.mjs';
 
 export { repoRoot, defaultVersion };
 export const resultsDir = join(repoRoot, 'test-results');
@@ -143,7 +144,10 @@ export async function startCodeServer(options = {}) {
   const extensionsDir = options.extensionsDir ? resolve(options.extensionsDir) : join(scratch.root, 'extensions');
   mkdirSync(join(userDataDir, 'User'), { recursive: true });
   mkdirSync(extensionsDir, { recursive: true });
-  writeFileSync(join(userDataDir, 'User', 'settings.json'), JSON.stringify({ ...baseSettings, ...options.settings }, null, 2));
+  // The interpreter setup recorded renders; a python3 without matplotlib first on PATH proves it is that one.
+  const python = recordedPython();
+  const settings = { ...baseSettings, ...(python ? { 'refigure.pythonPath': python } : {}), ...options.settings };
+  writeFileSync(join(userDataDir, 'User', 'settings.json'), JSON.stringify(settings, null, 2));
   const configFile = join(scratch.root, 'config.yaml');
   writeFileSync(configFile, 'auth: none\n');
 
@@ -160,7 +164,9 @@ export async function startCodeServer(options = {}) {
   ];
   if (installed.smokeTestDriverOption) args.push('--vscode-option', 'enable-smoke-test-driver');
   if (!options.trust) args.push('--disable-workspace-trust');
-  const env = { ...process.env, ...scratchEnv(scratch), ...options.env };
+  const decoyBin = writePythonWithoutMatplotlib(join(scratch.root, 'decoy-bin'));
+  const env = { ...process.env, ...scratchEnv(scratch), PATH: `${decoyBin}:${process.env.PATH ?? ''}`, ...options.env };
+  delete env.REFIGURE_PYTHON;
   // The extension host must not pick up an inspector or a debugger from the process that runs the tests.
   delete env.NODE_OPTIONS;
   delete env.ELECTRON_RUN_AS_NODE;

@@ -217,7 +217,7 @@ suite('Refigure commands in a trusted workspace', () => {
   test('Reconstruct Figure from a URI opens the panel, renders, and an exact answer scores at least 0.99', async function () {
     this.timeout(120_000);
     // The original is drawn by the same code the model will answer, so a correct pipeline reproduces it.
-    const python = await findPython();
+    const python = await findPython({ explicit: vscode.workspace.getConfiguration('refigure').get<string>('pythonPath') || undefined });
     const scratch = mkdtempSync(join(tmpdir(), 'refigure-original-'));
     cleanups.push(() => rmSync(scratch, { recursive: true, force: true }));
     writeFileSync(join(scratch, 'figure.py'), lineCode);

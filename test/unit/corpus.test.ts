@@ -23,7 +23,7 @@ describe('corpus files', () => {
     assert.ok(programs.length >= 20, `only ${programs.length} programs`);
     for (const name of programs) {
       assert.match(name, /^\d\d_[a-z0-9_]+\.py$/, `${name} does not follow NN_name.py`);
-      assert.ok(existsSync(join(corpus, name.replace(/\.py$/, '.png'))), `${name} has no PNG; run /usr/bin/python3 bench/renderCorpus.py`);
+      assert.ok(existsSync(join(corpus, name.replace(/\.py$/, '.png'))), `${name} has no PNG; run: node scripts/run.mjs sh -c '$REFIGURE_PYTHON bench/renderCorpus.py'`);
     }
     const numbers = programs.map((name) => name.slice(0, 2));
     assert.equal(new Set(numbers).size, numbers.length, 'two programs share a number');
@@ -45,24 +45,38 @@ describe('corpus files', () => {
 describe('corpus renders', () => {
   let python = '';
   let work: { dir: string; dispose: () => void };
-  let records: Array<{ name: string; png: string; metrics: Metrics | null }> = [];
+  let records: Record[] = [];
+  let again: Record[] = [];
+
+  type Record = { name: string; png: string; metrics: Metrics | null };
+  async function renderAll(out: string): Promise<Record[]> {
+    const { stdout } = await execa(python, [join(repoRoot, 'bench', 'renderCorpus.py'), '--check', '--out', out]);
+    return stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record);
+  }
 
   before(async () => {
     python = (await findPython({})).path;
     work = scratch('refigure-corpus-');
-    const { stdout } = await execa(python, [join(repoRoot, 'bench', 'renderCorpus.py'), '--check', '--out', work.dir]);
-    records = stdout
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line) as { name: string; png: string; metrics: Metrics | null });
+    [records, again] = await Promise.all([renderAll(join(work.dir, 'a')), renderAll(join(work.dir, 'b'))]);
   });
   after(() => work.dispose());
 
-  test('every program renders again to its committed PNG (same size, fidelity >= 0.99)', () => {
+  test('every program renders the same twice with this interpreter (fidelity >= 0.99)', async () => {
     assert.equal(records.length, programs.length);
+    const pairs = records.map((r, i) => [r.png, again[i].png]);
+    const scores = await fidelities(python, pairs);
+    scores.forEach((score, i) => assert.ok(score >= 0.99, `${records[i].name}: two renders differ (${score})`));
+  });
+
+  test('every program still draws its committed PNG, across matplotlib versions (same size, fidelity >= 0.9)', () => {
+    // The committed PNGs come from one matplotlib; font hinting and text layout change between versions
+    // (3.6 to 3.11 scores 0.93 to 0.99 here), while a changed figure scores below 0.9 and another figure below 0.8.
     for (const record of records) {
       assert.ok(record.metrics, `${record.name}: no committed PNG to compare with`);
-      assert.ok(record.metrics.fidelity >= 0.99, `${record.name}: ${JSON.stringify(record.metrics)}`);
+      assert.ok(record.metrics.fidelity >= 0.9, `${record.name}: ${JSON.stringify(record.metrics)}`);
       assert.deepEqual(pngSize(record.png), pngSize(join(corpus, `${record.name}.png`)), `${record.name}: size changed`);
     }
   });
@@ -70,14 +84,19 @@ describe('corpus renders', () => {
   test('the corpus figures are distinct from one another', async () => {
     // Neighbours in the list are different subjects; if two PNGs matched, a program was copied or broken.
     const pairs = records.slice(1).map((r, i) => [join(corpus, `${records[i].name}.png`), join(corpus, `${r.name}.png`)]);
-    const script = `
+    const scores = await fidelities(python, pairs);
+    scores.forEach((score, i) => assert.ok(score < 0.8, `${pairs[i][0]} and ${pairs[i][1]} look alike (${score})`));
+  });
+});
+
+/** The composite fidelity of each pair of PNGs, by the comparison the render worker uses. */
+async function fidelities(python: string, pairs: string[][]): Promise<number[]> {
+  const script = `
 import sys, json
 sys.path.insert(0, sys.argv[1])
 from refigure_compare import compare_files
 print(json.dumps([compare_files(a, b)["fidelity"] for a, b in json.load(sys.stdin)]))
 `;
-    const { stdout } = await execa(python, ['-c', script, join(repoRoot, 'python')], { input: JSON.stringify(pairs) });
-    const scores = JSON.parse(stdout) as number[];
-    scores.forEach((score, i) => assert.ok(score < 0.8, `${pairs[i][0]} and ${pairs[i][1]} look alike (${score})`));
-  });
-});
+  const { stdout } = await execa(python, ['-c', script, join(repoRoot, 'python')], { input: JSON.stringify(pairs) });
+  return JSON.parse(stdout) as number[];
+}
