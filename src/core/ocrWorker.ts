@@ -1,0 +1,357 @@
+// Worker-thread entry (dist/ocrWorker.js): prepares a figure for OCR and runs Tesseract on it, off the caller's thread.
+import { parentPort, workerData } from 'node:worker_threads';
+import { readFile } from 'node:fs/promises';
+import { inflateSync, gunzipSync } from 'node:zlib';
+import { join } from 'node:path';
+
+/** What the caller sends: one image to read. */
+export interface OcrJob {
+  id: number;
+  path: string;
+}
+
+/** One word as Tesseract reports it, in the original's pixels. */
+export interface OcrWord {
+  text: string;
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+  confidence: number;
+}
+
+/** One line of words; `rotated` lines were read on the image turned a quarter clockwise (text running upwards). */
+export interface OcrLine {
+  words: OcrWord[];
+  rotated: boolean;
+}
+
+export type OcrReply = { id: number; ok: true; lines: OcrLine[]; width: number; height: number } | { id: number; ok: false; error: string };
+
+export interface OcrWorkerData {
+  /** Folder holding eng.traineddata.gz. */
+  langPath: string;
+}
+
+interface Gray {
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Image preparation. Tesseract reads small figure text poorly and takes a circle or an axis touching
+// a label for a picture, so the figure is turned grey, stripped of shapes too large to be glyphs,
+// and enlarged before it is read.
+
+/** Decodes a non-interlaced PNG into grey levels with transparency composited on white; undefined for anything else. */
+export function decodePng(buf: Uint8Array): Gray | undefined {
+  const sig = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+  if (buf.length < 33 || sig.some((b, i) => buf[i] !== b)) return undefined;
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  let pos = 8;
+  let width = 0, height = 0, depth = 0, colour = 0, interlace = 0;
+  let palette: Uint8Array | undefined;
+  let trns: Uint8Array | undefined;
+  const idat: Uint8Array[] = [];
+  while (pos + 8 <= buf.length) {
+    const len = view.getUint32(pos);
+    const type = String.fromCharCode(buf[pos + 4]!, buf[pos + 5]!, buf[pos + 6]!, buf[pos + 7]!);
+    const body = buf.subarray(pos + 8, pos + 8 + len);
+    if (type === 'IHDR') {
+      width = view.getUint32(pos + 8);
+      height = view.getUint32(pos + 12);
+      depth = body[8]!;
+      colour = body[9]!;
+      interlace = body[12]!;
+    } else if (type === 'PLTE') palette = body;
+    else if (type === 'tRNS') trns = body;
+    else if (type === 'IDAT') idat.push(body);
+    else if (type === 'IEND') break;
+    pos += 12 + len;
+  }
+  const channels = ({ 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 } as Record<number, number>)[colour];
+  if (!width || !height || !channels || interlace !== 0 || width * height > 80_000_000) return undefined;
+  const raw = inflateSync(Buffer.concat(idat));
+  const bitsPerPixel = channels * depth;
+  const stride = Math.ceil((width * bitsPerPixel) / 8);
+  const bpp = Math.max(1, bitsPerPixel >> 3);
+  if (raw.length < height * (stride + 1)) return undefined;
+  const cur = new Uint8Array(stride);
+  let prev = new Uint8Array(stride);
+  const out = new Uint8Array(width * height);
+  const maxSample = (1 << depth) - 1;
+  const sample = (row: Uint8Array, index: number): number => {
+    if (depth === 8) return row[index]!;
+    if (depth === 16) return row[index * 2]!;
+    const bit = index * depth;
+    return (row[bit >> 3]! >> (8 - depth - (bit & 7))) & maxSample;
+  };
+  const to8 = (v: number): number => (depth === 16 || depth === 8 ? v : Math.round((v * 255) / maxSample));
+  for (let y = 0; y < height; y++) {
+    const base = y * (stride + 1);
+    const filter = raw[base]!;
+    for (let i = 0; i < stride; i++) {
+      const x = raw[base + 1 + i]!;
+      const a = i >= bpp ? cur[i - bpp]! : 0;
+      const b = prev[i]!;
+      const c = i >= bpp ? prev[i - bpp]! : 0;
+      let v = x;
+      if (filter === 1) v = x + a;
+      else if (filter === 2) v = x + b;
+      else if (filter === 3) v = x + ((a + b) >> 1);
+      else if (filter === 4) {
+        const p = a + b - c;
+        const pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
+        v = x + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c);
+      }
+      cur[i] = v & 255;
+    }
+    for (let x = 0; x < width; x++) {
+      let r: number, g: number, bl: number, alpha = 255;
+      if (colour === 3) {
+        const k = sample(cur, x);
+        r = palette?.[k * 3] ?? 0;
+        g = palette?.[k * 3 + 1] ?? 0;
+        bl = palette?.[k * 3 + 2] ?? 0;
+        alpha = trns && k < trns.length ? trns[k]! : 255;
+      } else if (colour === 0 || colour === 4) {
+        r = g = bl = to8(sample(cur, x * channels));
+        if (colour === 4) alpha = to8(sample(cur, x * channels + 1));
+      } else {
+        r = to8(sample(cur, x * channels));
+        g = to8(sample(cur, x * channels + 1));
+        bl = to8(sample(cur, x * channels + 2));
+        if (colour === 6) alpha = to8(sample(cur, x * channels + 3));
+      }
+      const lum = 0.299 * r + 0.587 * g + 0.114 * bl;
+      out[y * width + x] = Math.round((lum * alpha + 255 * (255 - alpha)) / 255);
+    }
+    prev = Uint8Array.from(cur);
+  }
+  return { width, height, data: out };
+}
+
+const inkThreshold = 170;
+
+/**
+ * Whitens every connected shape of ink too large to be a glyph (axes, circles, long edges, filled bars),
+ * so that labels drawn near them are seen as text. A glyph touching such a shape goes with it.
+ */
+export function removeLargeShapes(img: Gray): Gray {
+  const { width, height, data } = img;
+  const maxGlyph = Math.max(40, Math.round(0.07 * Math.min(width, height)));
+  const label = new Int32Array(width * height).fill(-1);
+  const stack = new Int32Array(width * height);
+  const out = Uint8Array.from(data);
+  for (let start = 0; start < width * height; start++) {
+    if (data[start]! >= inkThreshold || label[start] !== -1) continue;
+    let top = 0;
+    stack[top++] = start;
+    label[start] = start;
+    let minX = width, minY = height, maxX = 0, maxY = 0;
+    const members: number[] = [];
+    while (top > 0) {
+      const p = stack[--top]!;
+      members.push(p);
+      const px = p % width, py = (p - px) / width;
+      if (px < minX) minX = px;
+      if (px > maxX) maxX = px;
+      if (py < minY) minY = py;
+      if (py > maxY) maxY = py;
+      for (let dy = -1; dy <= 1; dy++) {
+        const ny = py + dy;
+        if (ny < 0 || ny >= height) continue;
+        for (let dx = -1; dx <= 1; dx++) {
+          const nx = px + dx;
+          if (nx < 0 || nx >= width) continue;
+          const q = ny * width + nx;
+          if (label[q] === -1 && data[q]! < inkThreshold) {
+            label[q] = start;
+            stack[top++] = q;
+          }
+        }
+      }
+    }
+    const w = maxX - minX + 1, h = maxY - minY + 1;
+    if (w > maxGlyph * 3 || h > maxGlyph || (w > maxGlyph && h > maxGlyph / 2)) {
+      for (const p of members) out[p] = 255;
+      // The light rim of a removed shape would otherwise leave ghost lines.
+      for (const p of members) {
+        const px = p % width, py = (p - px) / width;
+        for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) {
+          const nx = px + dx, ny = py + dy;
+          if (nx >= 0 && ny >= 0 && nx < width && ny < height && label[ny * width + nx] === -1) out[ny * width + nx] = 255;
+        }
+      }
+    }
+  }
+  return { width, height, data: out };
+}
+
+export function enlarge(img: Gray, scale: number): Gray {
+  if (scale === 1) return img;
+  const width = Math.round(img.width * scale), height = Math.round(img.height * scale);
+  const out = new Uint8Array(width * height);
+  const src = img.data;
+  for (let y = 0; y < height; y++) {
+    const sy = Math.min(img.height - 1, Math.max(0, (y + 0.5) / scale - 0.5));
+    const y0 = Math.floor(sy), y1 = Math.min(img.height - 1, y0 + 1), fy = sy - y0;
+    for (let x = 0; x < width; x++) {
+      const sx = Math.min(img.width - 1, Math.max(0, (x + 0.5) / scale - 0.5));
+      const x0 = Math.floor(sx), x1 = Math.min(img.width - 1, x0 + 1), fx = sx - x0;
+      const top = src[y0 * img.width + x0]! * (1 - fx) + src[y0 * img.width + x1]! * fx;
+      const bottom = src[y1 * img.width + x0]! * (1 - fx) + src[y1 * img.width + x1]! * fx;
+      out[y * width + x] = Math.round(top * (1 - fy) + bottom * fy);
+    }
+  }
+  return { width, height, data: out };
+}
+
+/** The image turned a quarter clockwise: text written upwards (a y-axis label) reads left to right. */
+export function turnClockwise(img: Gray): Gray {
+  const { width, height, data } = img;
+  const out = new Uint8Array(width * height);
+  // Output is `height` wide and `width` tall; output (x', y') shows input (y', height - 1 - x').
+  for (let yy = 0; yy < width; yy++) for (let xx = 0; xx < height; xx++) out[yy * height + xx] = data[(height - 1 - xx) * width + yy]!;
+  return { width: height, height: width, data: out };
+}
+
+function pgm(img: Gray): Uint8Array {
+  const header = Buffer.from(`P5\n${img.width} ${img.height}\n255\n`, 'ascii');
+  return Buffer.concat([header, img.data]);
+}
+
+/** Enlargement that brings typical figure text (10–14 px high) towards the 25–40 px Tesseract reads best. */
+export function ocrScale(width: number, height: number): number {
+  const side = Math.max(width, height);
+  if (side <= 700) return 3;
+  if (side <= 1400) return 2;
+  return 1;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tesseract, run in this thread through its own worker script's dispatcher. Its network fetch is
+// replaced by a refusal: the trained data is read from `langPath` or the OCR fails loudly.
+
+interface TessPacket {
+  workerId: string;
+  jobId: string;
+  action: string;
+  payload: unknown;
+}
+interface TessReply {
+  status: 'resolve' | 'reject' | 'progress';
+  data: unknown;
+}
+interface TessScript {
+  dispatchHandlers(packet: TessPacket, send: (reply: TessReply) => void): void;
+  setAdapter(adapter: object): void;
+}
+interface TessWord {
+  text: string;
+  confidence: number;
+  bbox: { x0: number; y0: number; x1: number; y1: number };
+}
+interface TessBlocks {
+  blocks: { paragraphs: { lines: { words: TessWord[] }[] }[] }[] | null;
+}
+
+/* eslint-disable @typescript-eslint/no-require-imports */
+const tess = require('tesseract.js/src/worker-script/index.js') as TessScript;
+const getCore = require('tesseract.js/src/worker-script/node/getCore.js') as unknown;
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+tess.setAdapter({
+  getCore,
+  gunzip: gunzipSync,
+  fetch: (url: string) => Promise.reject(new Error(`Refigure's OCR reads only bundled data; refused to fetch ${url}.`)),
+  readCache: (path: string) => readFile(path),
+  writeCache: () => Promise.resolve(),
+  deleteCache: () => Promise.resolve(),
+  checkCache: () => Promise.resolve(false),
+});
+
+let jobCounter = 0;
+function call(action: string, payload: unknown): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    tess.dispatchHandlers({ workerId: 'refigure', jobId: `job-${++jobCounter}`, action, payload }, (reply) => {
+      if (reply.status === 'resolve') resolve(reply.data);
+      else if (reply.status === 'reject') reject(new Error(String(reply.data)));
+    });
+  });
+}
+
+let ready: Promise<void> | undefined;
+function start(langPath: string): Promise<void> {
+  ready ??= (async () => {
+    // The node core loader takes the engine mode here (1, LSTM only) and picks the LSTM-only WebAssembly build.
+    await call('load', { options: { lstmOnly: 1, corePath: '', logging: false } });
+    await call('loadLanguage', { langs: 'eng', options: { langPath, cacheMethod: 'none', gzip: true, lstmOnly: true } });
+    await call('initialize', { langs: 'eng', oem: 1 });
+    await call('setParameters', {
+      params: {
+        // Sparse text: find as much text as possible in no particular order, as figure labels are.
+        tessedit_pageseg_mode: '11',
+        preserve_interword_spaces: '1',
+        user_defined_dpi: '300',
+        debug_file: '/dev/null',
+      },
+    });
+  })();
+  return ready;
+}
+
+async function recognize(image: Uint8Array): Promise<TessWord[][]> {
+  const result = (await call('recognize', { image, options: {}, output: { blocks: true, text: false, hocr: false, tsv: false } })) as TessBlocks;
+  const lines: TessWord[][] = [];
+  for (const block of result.blocks ?? []) for (const para of block.paragraphs) for (const line of para.lines) lines.push(line.words);
+  return lines;
+}
+
+/** Reads one figure: upright, then turned for vertical text; boxes in the original's pixels. */
+export async function readFigure(bytes: Uint8Array, langPath: string): Promise<{ lines: OcrLine[]; width: number; height: number }> {
+  await start(langPath);
+  const gray = decodePng(bytes);
+  if (!gray) {
+    // Not a PNG this reader decodes: Tesseract's own decoder reads it as it is, upright only.
+    const lines = (await recognize(bytes)).map((words) => ({ words: words.map((w) => ({ text: w.text, confidence: w.confidence, ...w.bbox })), rotated: false }));
+    return { lines, width: 0, height: 0 };
+  }
+  const scale = ocrScale(gray.width, gray.height);
+  const prepared = enlarge(removeLargeShapes(gray), scale);
+  const upright = (await recognize(pgm(prepared))).map((words) => ({
+    rotated: false,
+    words: words.map((w) => ({ text: w.text, confidence: w.confidence, x0: w.bbox.x0 / scale, y0: w.bbox.y0 / scale, x1: w.bbox.x1 / scale, y1: w.bbox.y1 / scale })),
+  }));
+  const turned = turnClockwise(prepared);
+  // Turned output (x', y') shows prepared (y', H - 1 - x'): a box maps back to x = y', y = H - x'.
+  const H = prepared.height;
+  const rotated = (await recognize(pgm(turned))).map((words) => ({
+    rotated: true,
+    words: words.map((w) => ({
+      text: w.text,
+      confidence: w.confidence,
+      x0: w.bbox.y0 / scale,
+      x1: w.bbox.y1 / scale,
+      y0: (H - w.bbox.x1) / scale,
+      y1: (H - w.bbox.x0) / scale,
+    })),
+  }));
+  return { lines: [...upright, ...rotated], width: gray.width, height: gray.height };
+}
+
+const port = parentPort;
+if (port) {
+  const { langPath } = workerData as OcrWorkerData;
+  port.on('message', (job: OcrJob) => {
+    readFile(job.path)
+      .then((bytes) => readFigure(new Uint8Array(bytes), langPath))
+      .then(
+        (read) => port.postMessage({ id: job.id, ok: true, ...read } satisfies OcrReply),
+        (error: unknown) => port.postMessage({ id: job.id, ok: false, error: error instanceof Error ? error.message : String(error) } satisfies OcrReply),
+      );
+  });
+}
+
+export const defaultLangFolder = (root: string): string => join(root, 'dist', 'tessdata');
