@@ -224,7 +224,7 @@ function splitAtGaps(line: OcrLine): Draft[] {
     const current = drafts[drafts.length - 1]!;
     const prev = current.words[current.words.length - 1]!;
     const gap = along(w) - end(prev);
-    if (gap > 1.5 * Math.max(size(prev), size(w))) drafts.push({ words: [w], rotated: line.rotated });
+    if (gap > 0.8 * Math.max(size(prev), size(w))) drafts.push({ words: [w], rotated: line.rotated });
     else current.words.push(w);
   }
   // An equals sign left alone at an end belongs to nothing.

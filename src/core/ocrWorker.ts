@@ -291,8 +291,9 @@ function start(langPath: string): Promise<void> {
     await call('initialize', { langs: 'eng', oem: 1 });
     await call('setParameters', {
       params: {
-        // Sparse text: find as much text as possible in no particular order, as figure labels are.
-        tessedit_pageseg_mode: '11',
+        // One block of text: unlike sparse mode it keeps isolated letters and digits (vertex names, tick values);
+        // far-apart words on one line are split again by the caller.
+        tessedit_pageseg_mode: '6',
         preserve_interword_spaces: '1',
         user_defined_dpi: '300',
         debug_file: '/dev/null',
