@@ -71,11 +71,16 @@ prints the figures as JSON.
 """
 
 import json
+import os
 import sys
 from typing import Dict, Optional, Tuple
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image
+
+# Run on its own, this file finds its sibling modules beside it.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from refigure_image import fit_to, load_rgb, write_new  # noqa: E402
 
 WORKING_LONG_SIDE = 512
 INK_THRESHOLD = 24
@@ -95,10 +100,8 @@ _SSIM_C2 = (0.03 * 255) ** 2
 
 try:
     _NEAREST = Image.Resampling.NEAREST
-    _LANCZOS = Image.Resampling.LANCZOS
 except AttributeError:  # Pillow < 9.1
     _NEAREST = Image.NEAREST
-    _LANCZOS = Image.LANCZOS
 
 
 def _as_rgb(array: np.ndarray) -> np.ndarray:
@@ -115,24 +118,6 @@ def _as_rgb(array: np.ndarray) -> np.ndarray:
     if a.ndim == 3 and a.shape[2] == 3:
         return a
     raise ValueError("expected an HxW, HxWx3 or HxWx4 image array, got shape %r" % (a.shape,))
-
-
-def fit_to(image: Image.Image, width: int, height: int) -> Image.Image:
-    """Resize ``image`` into a width x height box keeping its aspect, centred on white."""
-    if image.size == (width, height):
-        return image
-    scale = min(width / image.width, height / image.height)
-    w = max(1, min(width, round(image.width * scale)))
-    h = max(1, min(height, round(image.height * scale)))
-    # Rounding leaves up to a pixel of slack; treat that as the same aspect rather than letterboxing.
-    if abs(w - width) <= 1 and abs(h - height) <= 1:
-        w, h = width, height
-    resized = image.resize((w, h), _LANCZOS)
-    if (w, h) == (width, height):
-        return resized
-    canvas = Image.new("RGB", (width, height), (255, 255, 255))
-    canvas.paste(resized, ((width - w) // 2, (height - h) // 2))
-    return canvas
 
 
 def _working(image: Image.Image) -> np.ndarray:
@@ -379,7 +364,7 @@ def _write_diff(image_a: Image.Image, image_b: Image.Image, working: _Working, p
     out = Image.fromarray(index, "P")
     out.putpalette(_DIFF_PALETTE)
     # Fast zlib level: the map is mostly flat colour and is rewritten after every render.
-    out.save(path, format="PNG", compress_level=1)
+    write_new(path, image=out)
 
 
 def compare_images(original: np.ndarray, rendered: np.ndarray, diff_path: Optional[str] = None) -> Dict[str, float]:
@@ -396,29 +381,21 @@ def compare_images(original: np.ndarray, rendered: np.ndarray, diff_path: Option
     return figures
 
 
-def load_rgb(path: str) -> Image.Image:
-    """First frame, EXIF orientation applied, transparency composited on white, RGB."""
-    with Image.open(path) as im:
-        im.seek(0)
-        im = ImageOps.exif_transpose(im)
-        if im.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
-            a = np.asarray(im, dtype=np.float32)
-            peak = 65535.0 if a.max() > 255 else 255.0
-            im = Image.fromarray(np.clip(a * (255.0 / peak), 0, 255).astype(np.uint8), "L")
-        im = im.convert("RGBA")
-        canvas = Image.new("RGBA", im.size, (255, 255, 255, 255))
-        canvas.alpha_composite(im)
-        return canvas.convert("RGB")
+def compare(original: Image.Image, rendered: Image.Image, diff_path: Optional[str] = None) -> Dict[str, float]:
+    """The figures of two RGB images (the rendered one fitted to the original's box), and the diff map.
 
-
-def compare_files(original_path: str, rendered_path: str, diff_path: Optional[str] = None) -> Dict[str, float]:
-    """Load both images, fit the rendered one to the original's size, and compare them."""
-    original = load_rgb(original_path)
-    rendered = fit_to(load_rgb(rendered_path), original.width, original.height)
+    The render worker calls this on the images it has decoded itself; `compare_files` is the same on files.
+    """
+    rendered = fit_to(rendered, original.width, original.height)
     figures, working = _figures(original, rendered)
     if diff_path:
         _write_diff(original, rendered, working, diff_path)
     return figures
+
+
+def compare_files(original_path: str, rendered_path: str, diff_path: Optional[str] = None) -> Dict[str, float]:
+    """Load both images (links, non-regular files and pixel bombs refused) and compare them."""
+    return compare(load_rgb(original_path), load_rgb(rendered_path), diff_path)
 
 
 def _main(argv: list) -> int:

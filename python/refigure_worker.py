@@ -8,6 +8,11 @@ Protocol (stdin/stdout, one JSON object per line; stdout carries nothing else):
 Each render runs in a forked child (a fresh subprocess where fork is missing, or when asked
 for `cold`), so the warm parent never runs untrusted code and every render starts clean.
 Plain Python >= 3.9 with matplotlib, numpy and Pillow only.
+
+This file is the protocol loop. The child's confinement is refigure_sandbox (+ refigure_jail, the
+kernel layers), its run is refigure_run, and image I/O shared with the comparison is refigure_image.
+The worker believes nothing the child says about files: it takes the PNG bytes from the child's
+private pipe, checks them, writes the fixed output names itself and computes the figures itself.
 """
 
 import io
@@ -27,13 +32,21 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
+import refigure_image  # noqa: E402
+import refigure_run  # noqa: E402
+import refigure_sandbox  # noqa: E402
+from refigure_run import FRAME_MAGIC, MAX_RENDER_SIDE  # noqa: E402
+
 OUTPUT_LIMIT = 64 * 1024
-RESULT_LIMIT = 256 * 1024 * 1024
-# The final PNG is never drawn larger than this on its long side, whatever figure size the code asked for.
-MAX_RENDER_SIDE = 4096
+# The child's frame: a PNG of at most MAX_RENDER_SIDE squared pixels compresses to far less than this.
+RESULT_LIMIT = 64 * 1024 * 1024
+# A render's PNG may not declare more pixels than the largest figure the child draws (with slack for
+# bbox_inches="tight" padding): a small frame declaring a huge image is refused before decoding.
+MAX_RENDER_PIXELS = 2 * MAX_RENDER_SIDE * MAX_RENDER_SIDE
 KILL_GRACE = 0.3
-FRAME_MAGIC = b"\x00REFIGURE-FRAME\x00"
 CAN_FORK = hasattr(os, "fork") and sys.platform != "win32"
+# How often the parent measures what a render has written into its scratch folder.
+DISK_POLL_S = 0.1
 
 _protocol_out = None
 
@@ -85,555 +98,57 @@ def warm_up(plt):
     plt.close("all")
 
 
-def optional_module(name):
-    """The sibling compare / imageops modules are optional: without them a reply just carries no figures."""
+def read_paths(matplotlib):
+    """What a confined child may read: the interpreter and its packages, our modules, matplotlib's
+    data and config, system libraries and fonts. Not HOME, the repository, /proc or other renders."""
+    import site
+
+    paths = [sys.prefix, sys.exec_prefix, getattr(sys, "base_prefix", sys.prefix), getattr(sys, "base_exec_prefix", sys.prefix)]
+    paths.append(os.path.dirname(os.path.realpath(sys.executable)))
+    paths += [p for p in sys.path if p and os.path.isdir(p)]
     try:
-        return __import__(name)
-    except ImportError as error:
-        if getattr(error, "name", None) == name:
-            return None
-        raise
-
-
-# ---------------------------------------------------------------------------------------------
-# Images (parent side: trusted code reading images the child produced)
-# ---------------------------------------------------------------------------------------------
-
-
-def load_rgb(source):
-    """First frame, EXIF orientation applied, composited on white, RGB. `source` is a path or bytes."""
-    from PIL import Image, ImageOps
-
-    Image.MAX_IMAGE_PIXELS = 80_000_000
-    image = Image.open(io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source)
-    try:
-        image.seek(0)
-    except EOFError:
+        paths += site.getsitepackages()
+    except AttributeError:
         pass
-    return flatten(ImageOps.exif_transpose(image))
+    paths += [HERE, matplotlib.get_data_path(), matplotlib.get_configdir(), matplotlib.get_cachedir()]
+    paths += ["/usr", "/lib", "/lib64", "/lib32", "/bin", "/etc/fonts", "/etc/ld.so.cache", "/etc/localtime", "/etc/matplotlibrc"]
+    seen = []
+    for p in paths:
+        for q in (p, os.path.realpath(p)):
+            if q and os.path.exists(q) and q not in seen:
+                seen.append(q)
+    return seen
 
 
-def flatten(image):
-    """RGB, with any transparency composited on white (how the panel and the comparison see an image)."""
-    from PIL import Image
-
-    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
-        rgba = image.convert("RGBA")
-        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        background.alpha_composite(rgba)
-        return background.convert("RGB")
-    return image.convert("RGB")
-
-
-def fit_to_box(image, width, height):
-    """Scale keeping the aspect ratio and centre on white: the comparison needs the original's box."""
-    from PIL import Image
-
-    if image.size == (width, height):
-        return image
-    scale = min(width / image.width, height / image.height)
-    new_size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
-    resized = image.resize(new_size, Image.LANCZOS)
-    canvas = Image.new("RGB", (width, height), (255, 255, 255))
-    canvas.paste(resized, ((width - new_size[0]) // 2, (height - new_size[1]) // 2))
-    return canvas
-
-
-def write_png(image, path, encoded=None):
-    """Writes the render: the child's own PNG bytes when the image was not refitted, else a fresh encoding."""
-    # The path sits outside the child's scratch, but never follow whatever might already be there.
+def kernel_layers():
+    """What this kernel can enforce for a child: the Landlock ABI (0 = none) and whether seccomp filters load."""
     try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
-    if encoded is not None:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        with os.fdopen(fd, "wb") as f:
-            f.write(encoded)
-        return
-    image.save(path, format="PNG", compress_level=1)
+        import refigure_jail
+
+        return {"landlock": refigure_jail.landlock_abi(), "seccomp": bool(refigure_jail.seccomp_available())}
+    except Exception as error:  # another OS or architecture: no kernel layer from here
+        log("kernel layers unavailable: %s" % error)
+        return {"landlock": 0, "seccomp": False}
 
 
-_original_cache = {}
-
-
-def load_original(path):
-    """The original, decoded once per version of the file: the live loop and refinement compare against it again and again."""
-    stat = os.stat(path)
-    key = (path, stat.st_mtime_ns, stat.st_size)
-    image = _original_cache.get(key)
-    if image is None:
-        image = load_rgb(path)
-        _original_cache.clear()
-        _original_cache[key] = image
-    return image
-
-
-def compare_paths(original_path, rendered_image, diff_path):
-    compare = optional_module("refigure_compare")
-    if compare is None:
-        return None
-    import numpy
-
-    original = load_original(original_path)
-    rendered = fit_to_box(rendered_image, original.width, original.height)
-    metrics = compare.compare_images(numpy.asarray(original), numpy.asarray(rendered), diff_path)
-    return {k: float(v) for k, v in metrics.items()} if isinstance(metrics, dict) else metrics
-
-
-# ---------------------------------------------------------------------------------------------
-# The child: everything below `run_child` runs with the sandbox in place
-# ---------------------------------------------------------------------------------------------
-
-
-class Blocked(PermissionError):
-    """Raised by the audit hook; the message says what was refused."""
-
-    # The model's traceback shows a plain PermissionError, which is what the code would see anyway.
-    __qualname__ = "PermissionError"
-    __module__ = "builtins"
-
-
-def _is_write(mode, flags):
-    if isinstance(mode, str) and any(c in mode for c in "wax+"):
-        return True
-    if isinstance(flags, int) and flags >= 0:
-        wanted = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | getattr(os, "O_APPEND", 0)
-        return bool(flags & wanted)
-    return False
-
-
-def make_audit_hook(scratch, blocked_log):
-    realpath = os.path.realpath
-    fspath = os.fspath
-    sep = os.sep
-    root = realpath(scratch)
-    root_prefix = root.rstrip(sep) + sep
-
-    def inside(path):
-        if isinstance(path, int) or path is None:
-            return True  # already-open descriptors were checked when opened
+def scratch_usage(path, max_entries):
+    """(bytes, entries) under `path`, counting allocated blocks, stopping early past `max_entries`."""
+    total, entries, stack = 0, 0, [path]
+    while stack and entries <= max_entries:
         try:
-            p = fspath(path)
-            if isinstance(p, bytes):
-                p = p.decode("utf-8", "surrogateescape")
-        except TypeError:
-            return False
-        resolved = realpath(p)
-        return resolved == root or resolved.startswith(root_prefix)
-
-    def refuse(message):
-        blocked_log.append(message)
-        raise Blocked(message)
-
-    def outside_message(path):
-        try:
-            shown = fspath(path)
-        except TypeError:
-            shown = repr(path)
-        if isinstance(shown, bytes):
-            shown = shown.decode("utf-8", "replace")
-        return "the code tried to write outside its scratch folder: %s (blocked)" % shown
-
-    process_events = frozenset(
-        [
-            "subprocess.Popen",
-            "os.system",
-            "os.exec",
-            "os.posix_spawn",
-            "os.spawn",
-            "os.fork",
-            "os.forkpty",
-            "os.startfile",
-            "pty.spawn",
-            "os.popen",
-        ]
-    )
-    lookup_events = frozenset(
-        [
-            "socket.getaddrinfo",
-            "socket.gethostbyname",
-            "socket.gethostbyname_ex",
-            "socket.gethostbyaddr",
-            "socket.getnameinfo",
-        ]
-    )
-    connect_events = frozenset(["socket.connect", "socket.bind", "socket.sendto", "socket.sendmsg"])
-    signal_events = frozenset(["os.kill", "os.killpg", "signal.pthread_kill"])
-    # Events whose arguments name paths that will be written (index of each path argument).
-    write_paths = {
-        "os.remove": (0,),
-        "os.rmdir": (0,),
-        "os.mkdir": (0,),
-        "os.rename": (0, 1),
-        "os.replace": (0, 1),
-        "os.link": (1,),
-        "os.symlink": (1,),
-        "os.truncate": (0,),
-        "os.chmod": (0,),
-        "os.chown": (0,),
-        "os.chflags": (0,),
-        "os.lchflags": (0,),
-        "os.utime": (0,),
-        "os.setxattr": (0,),
-        "os.removexattr": (0,),
-        "os.mkfifo": (0,),
-        "os.mknod": (0,),
-        "shutil.rmtree": (0,),
-        "shutil.copyfile": (1,),
-        "shutil.copymode": (1,),
-        "shutil.copystat": (1,),
-        "shutil.move": (0, 1),
-        "shutil.make_archive": (0,),
-        "shutil.unpack_archive": (1,),
-        "tempfile.mkstemp": (0,),
-        "tempfile.mkdtemp": (0,),
-    }
-    # Modules that create processes without an audit event; already loaded and neutered, never loaded again.
-    unaudited_modules = frozenset(["_posixsubprocess", "_winapi"])
-    # Introspection that could reach this hook's own state, and limits the code must not lift.
-    forbidden = frozenset(
-        [
-            "gc.get_objects",
-            "gc.get_referrers",
-            "gc.get_referents",
-            "resource.setrlimit",
-            "resource.prlimit",
-            "socket.sethostname",
-            "sys._current_frames",
-        ]
-    )
-
-    def hook(event, args):
-        if event == "import":
-            if args and args[0] in unaudited_modules:
-                refuse("the code tried to start a process (blocked)")
-            return
-        if event == "open":
-            if len(args) >= 3 and _is_write(args[1], args[2]) and not inside(args[0]):
-                refuse(outside_message(args[0]))
-            return
-        if event in write_paths:
-            for index in write_paths[event]:
-                if index < len(args) and not inside(args[index]):
-                    refuse(outside_message(args[index]))
-            return
-        if event in process_events:
-            refuse("the code tried to start a process (blocked)")
-        if event in connect_events:
-            address = args[1] if len(args) > 1 else None
-            if isinstance(address, tuple) and len(address) >= 2:
-                where = "%s:%s" % (address[0], address[1])
-            else:
-                where = str(address)
-            verb = "listen on" if event == "socket.bind" else "open a network connection to"
-            refuse("the code tried to %s %s (blocked)" % (verb, where))
-        if event in lookup_events:
-            host = args[0] if args else ""
-            port = args[1] if event == "socket.getaddrinfo" and len(args) > 1 else None
-            if port is not None:
-                refuse("the code tried to open a network connection to %s:%s (blocked)" % (host, port))
-            refuse("the code tried to look up the network address of %s (blocked)" % (host,))
-        if event in signal_events:
-            refuse("the code tried to send a signal to a process (blocked)")
-        if event.startswith("ctypes."):
-            refuse("the code tried to call native code through ctypes (%s, blocked)" % event)
-        if event in forbidden:
-            refuse("the code tried to use %s (blocked)" % event)
-
-    return hook
-
-
-def close_unaudited_doors(blocked_log):
-    """Process creation that raises no audit event: `_posixsubprocess.fork_exec` (and fresh copies of it).
-
-    The audit hook refuses a re-import of the module; this replaces the function in the loaded one and
-    refuses to build a new copy through `_imp`.
-    """
-
-    def refuse(*_args, **_kwargs):
-        message = "the code tried to start a process (blocked)"
-        blocked_log.append(message)
-        raise Blocked(message)
-
-    try:
-        import _posixsubprocess
-
-        _posixsubprocess.fork_exec = refuse
-    except ImportError:
-        pass
-    import _imp
-
-    guarded = frozenset(["_posixsubprocess", "_winapi"])
-    for name in ("create_builtin", "create_dynamic"):
-        original = getattr(_imp, name, None)
-        if original is None:
+            with os.scandir(stack.pop()) as it:
+                for entry in it:
+                    entries += 1
+                    try:
+                        info = entry.stat(follow_symlinks=False)
+                    except OSError:
+                        continue
+                    total += getattr(info, "st_blocks", 0) * 512 or info.st_size
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append(entry.path)
+        except OSError:
             continue
-
-        def guard(spec, *args, _original=original):
-            if getattr(spec, "name", None) in guarded:
-                refuse()
-            return _original(spec, *args)
-
-        setattr(_imp, name, guard)
-
-
-def apply_limits(limits):
-    try:
-        import resource
-    except ImportError:
-        return
-
-    def set_limit(name, soft, hard=None):
-        which = getattr(resource, name, None)
-        if which is None or soft is None:
-            return
-        hard = soft if hard is None else hard
-        try:
-            current = resource.getrlimit(which)
-            if current[1] != resource.RLIM_INFINITY:
-                hard = min(hard, current[1])
-                soft = min(soft, hard)
-            resource.setrlimit(which, (soft, hard))
-        except (ValueError, OSError) as error:
-            log("could not set %s: %s" % (name, error))
-
-    mib = 1024 * 1024
-    if limits.get("memory_mb"):
-        set_limit("RLIMIT_AS", int(limits["memory_mb"]) * mib)
-    if limits.get("cpu_s"):
-        cpu = int(limits["cpu_s"])
-        set_limit("RLIMIT_CPU", cpu, cpu + 2)
-    if limits.get("fsize_mb"):
-        set_limit("RLIMIT_FSIZE", int(limits["fsize_mb"]) * mib)
-    if limits.get("files"):
-        set_limit("RLIMIT_NOFILE", int(limits["files"]))
-    if limits.get("procs"):
-        set_limit("RLIMIT_NPROC", int(limits["procs"]))
-
-
-def die_with_parent():
-    """Linux: the kernel kills this child when the worker dies, even if the worker is SIGKILLed."""
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
-    except Exception as error:
-        log("could not set the parent-death signal: %s" % error)
-
-
-class _Redirector:
-    """Where the code's savefig calls really write: inside scratch, keeping only the file name."""
-
-    def __init__(self, scratch):
-        self.scratch = scratch
-        self.figures = []
-
-    def path(self, fname):
-        if isinstance(fname, (str, bytes)) or hasattr(fname, "__fspath__"):
-            name = os.path.basename(os.fsdecode(os.fspath(fname))) or "figure.png"
-            return os.path.join(self.scratch, name)
-        return fname  # a file-like object: the code keeps it
-
-
-def prepare_matplotlib(matplotlib, plt, like, redirector):
-    from matplotlib.figure import Figure
-
-    # The child is a fresh fork (or a fresh interpreter), so rcParams are still the defaults here.
-    matplotlib.rcParams["savefig.dpi"] = "figure"
-    if like and like.get("width") and like.get("height"):
-        dpi = 100.0
-        matplotlib.rcParams["figure.dpi"] = dpi
-        matplotlib.rcParams["figure.figsize"] = (like["width"] / dpi, like["height"] / dpi)
-
-    original_savefig = Figure.savefig
-
-    def savefig(self, fname, *args, **kwargs):
-        redirector.figures.append((self, dict(kwargs)))
-        return original_savefig(self, redirector.path(fname), *args, **kwargs)
-
-    def pyplot_savefig(fname, *args, **kwargs):
-        return savefig(plt.gcf(), fname, *args, **kwargs)
-
-    def no_op(*_args, **_kwargs):
-        return None
-
-    Figure.savefig = savefig
-    plt.savefig = pyplot_savefig
-    plt.show = no_op
-    Figure.show = no_op
-    plt.pause = no_op
-    plt.ion = no_op
-    plt.switch_backend = no_op
-    matplotlib.use = no_op
-    return original_savefig
-
-
-class FigureTooLarge(ValueError):
-    pass
-
-
-def figure_png(plt, redirector, original_savefig, like):
-    """The PNG bytes of the figure the code meant: the last one it saved, else the current one."""
-    figure, kwargs = None, {}
-    if redirector.figures:
-        figure, kwargs = redirector.figures[-1]
-    else:
-        if not plt.get_fignums():
-            return None
-        figure = plt.gcf()
-    keep = {k: v for k, v in kwargs.items() if k in ("bbox_inches", "pad_inches", "facecolor", "edgecolor", "transparent")}
-    width, height = figure.get_size_inches()
-    dpi = figure.dpi
-    if max(width, height) * dpi >= 65536:
-        # Agg's own limit: the code could not have saved this figure itself either.
-        raise FigureTooLarge("the figure is %d × %d pixels, too large to draw (at most 65536 on a side)" % (round(width * dpi), round(height * dpi)))
-    # Drawn bigger than twice the original's box, the extra pixels would only be scaled away again.
-    limit = MAX_RENDER_SIDE
-    if like and like.get("width") and like.get("height"):
-        limit = min(limit, max(1024, 2 * int(like["width"]), 2 * int(like["height"])))
-    if max(width, height) * dpi > limit:
-        dpi = limit / max(width, height)
-    buf = io.BytesIO()
-    # Fast zlib level: the PNG only travels to the parent, which writes it out once.
-    original_savefig(figure, buf, format="png", dpi=dpi, pil_kwargs={"compress_level": 1}, **keep)
-    return buf.getvalue()
-
-
-def model_traceback(exc_type, exc, tb, code_lines):
-    frames = [f for f in traceback.extract_tb(tb) if f.filename == "<figure>"]
-    line = frames[-1].lineno if frames else None
-    if isinstance(exc, SyntaxError) and exc.filename == "<figure>":
-        line = exc.lineno
-    parts = []
-    if frames:
-        parts.append("Traceback (most recent call last):\n")
-        for f in frames:
-            parts.append('  File "<figure>", line %d, in %s\n' % (f.lineno, f.name))
-            if f.lineno and 0 < f.lineno <= len(code_lines):
-                parts.append("    %s\n" % code_lines[f.lineno - 1].strip())
-    parts.extend(traceback.format_exception_only(exc_type, exc))
-    return "".join(parts), line
-
-
-def classify(exc, limits):
-    if isinstance(exc, Blocked):
-        return "blocked", str(exc)
-    if isinstance(exc, MemoryError):
-        return "memory", "the code exceeded the memory limit of %s MiB" % limits.get("memory_mb", "?")
-    if isinstance(exc, SyntaxError):
-        return "syntax", "the code does not parse: %s (line %s)" % (exc.msg, exc.lineno)
-    text = str(exc).splitlines()[0] if str(exc) else ""
-    return "exception", "%s: %s" % (type(exc).__name__, text) if text else type(exc).__name__
-
-
-def run_child(request, result_fd, matplotlib, plt):
-    """Runs the model's code with every guard in place and writes one result frame to `result_fd`.
-
-    Frame: the PNG bytes, the JSON header announcing their length, the header's length (4 bytes,
-    big-endian) and a magic trailer. The parent reads it from the end, so anything the code itself
-    wrote into the descriptor earlier is ignored.
-    """
-    write = os.write
-    dumps = json.dumps
-    pack = struct.pack
-    scratch = request["scratch"]
-    limits = request.get("limits") or {}
-    code = request.get("code", "")
-    code_lines = code.splitlines()
-    blocked_log = []
-
-    def emit(header, png=b""):
-        header["png_bytes"] = len(png)
-        header["blocked"] = blocked_log[:20]
-        data = dumps(header).encode("utf-8")
-        payload = png + data + pack(">I", len(data)) + FRAME_MAGIC
-        view = memoryview(payload)
-        while view:
-            n = write(result_fd, view)
-            view = view[n:]
-
-    os.chdir(scratch)
-    os.environ["HOME"] = scratch
-    os.environ["TMPDIR"] = scratch
-    import tempfile
-
-    tempfile.tempdir = scratch
-    for name in ("SIGTERM", "SIGINT", "SIGHUP"):
-        if hasattr(signal, name):
-            signal.signal(getattr(signal, name), signal.SIG_DFL)
-    if hasattr(signal, "SIGXFSZ"):
-        # A write past the file-size limit then fails with an error instead of killing the child.
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-
-    redirector = _Redirector(scratch)
-    original_savefig = prepare_matplotlib(matplotlib, plt, request.get("like"), redirector)
-    import linecache
-
-    linecache.cache["<figure>"] = (len(code), None, [l + "\n" for l in code_lines], "<figure>")
-
-    apply_limits(limits)
-    close_unaudited_doors(blocked_log)
-    sys.addaudithook(make_audit_hook(scratch, blocked_log))
-
-    globals_ = {"__name__": "__main__", "__builtins__": __builtins__, "__file__": os.path.join(scratch, "figure.py")}
-    try:
-        compiled = compile(code, "<figure>", "exec", dont_inherit=True)
-        exec(compiled, globals_)
-    except SystemExit as exc:
-        status = exc.code
-        if status not in (None, 0):
-            emit({"ok": False, "error": {"kind": "exit", "message": "the code called sys.exit(%r)" % (status,)}})
-            return
-    except BaseException as exc:  # the code may raise anything, including KeyboardInterrupt
-        try:
-            text, line = model_traceback(type(exc), exc, exc.__traceback__, code_lines)
-        except BaseException:
-            text, line = "", None
-        kind, message = classify(exc, limits)
-        error = {"kind": kind, "message": message, "traceback": text}
-        if line:
-            error["line"] = line
-        emit({"ok": False, "error": error})
-        return
-    try:
-        png = figure_png(plt, redirector, original_savefig, request.get("like"))
-    except MemoryError:
-        emit({"ok": False, "error": {"kind": "memory", "message": "the code exceeded the memory limit of %s MiB" % limits.get("memory_mb", "?")}})
-        return
-    except FigureTooLarge as exc:
-        emit({"ok": False, "error": {"kind": "exception", "message": str(exc)}})
-        return
-    except BaseException as exc:
-        emit({"ok": False, "error": {"kind": "exception", "message": "the figure could not be saved: %s: %s" % (type(exc).__name__, exc)}})
-        return
-    if png is None:
-        emit({"ok": False, "error": {"kind": "no-figure", "message": "the code drew no figure"}})
-        return
-    emit({"ok": True}, png)
-
-
-def child_entry(request, result_fd, output_fd):
-    """Common child set-up after fork (POSIX) or spawn (cold): descriptors, session, imports."""
-    devnull = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(devnull, 0)
-    os.dup2(output_fd, 1)
-    os.dup2(output_fd, 2)
-    for fd in (devnull, output_fd):
-        if fd > 2 and fd != result_fd:
-            os.close(fd)
-    sys.stdin = open(0, "r", closefd=False)
-    sys.stdout = open(1, "w", encoding="utf-8", errors="backslashreplace", buffering=1, closefd=False)
-    sys.stderr = sys.stdout
-    matplotlib, plt, _numpy, _pil = import_plotting()
-    run_child(request, result_fd, matplotlib, plt)
-    try:
-        sys.stdout.flush()
-    except BaseException:
-        pass
+    return total, entries
 
 
 # ---------------------------------------------------------------------------------------------
@@ -694,7 +209,7 @@ def kill_group(pid, process=None):
 class Child:
     """One running render: a forked child or a cold subprocess, its output and result pipes."""
 
-    def __init__(self, request, matplotlib, plt, cold):
+    def __init__(self, request, matplotlib, plt, cold, paths):
         self.output = bytearray()
         self.output_dropped = 0
         self.result = bytearray()
@@ -709,15 +224,12 @@ class Child:
                 code = 0
                 try:
                     os.setsid()
-                    die_with_parent()
+                    refigure_sandbox.die_with_parent()
                     os.close(out_r)
                     os.close(res_r)
-                    # The protocol pipes and anything else the worker holds must not reach the code.
-                    low, high = sorted((out_w, res_w))
-                    os.closerange(3, low)
-                    os.closerange(low + 1, high)
-                    os.closerange(high + 1, 65536)
-                    child_entry(request, res_w, out_w)
+                    # The protocol channel and every other pipe or socket the worker holds are closed in
+                    # refigure_run before the code runs.
+                    refigure_run.child_entry(request, res_w, out_w, import_plotting, paths)
                 except BaseException:
                     code = 70
                 finally:
@@ -813,6 +325,9 @@ class Worker:
         self.stdin = Stdin()
         self.matplotlib, self.plt, self.numpy, self.pil = import_plotting()
         warm_up(self.plt)
+        self.kernel = kernel_layers() if CAN_FORK else {"landlock": 0, "seccomp": False}
+        self.read_paths = read_paths(self.matplotlib)
+        self.original = None
 
     def hello(self):
         send(
@@ -825,6 +340,8 @@ class Worker:
                 "pillow": self.pil.__version__,
                 "fork": CAN_FORK,
                 "pid": os.getpid(),
+                "landlock": self.kernel["landlock"],
+                "seccomp": self.kernel["seccomp"],
             }
         )
 
@@ -866,27 +383,32 @@ class Worker:
             send({"id": rid, "ok": False, "error": {"kind": "worker", "message": "%s: %s" % (type(error).__name__, error)}})
         return True
 
+    def load_original(self, path):
+        """The original, decoded once per version of the file: the live loop and refinement compare against it again and again."""
+        stat_ = os.stat(path, follow_symlinks=False)
+        key = (path, stat_.st_mtime_ns, stat_.st_size, stat_.st_ino)
+        if self.original is None or self.original[0] != key:
+            self.original = (key, refigure_image.load_rgb(path))
+        return self.original[1]
+
     def compare(self, request):
         rid = request.get("id")
-        if optional_module("refigure_compare") is None:
-            return {"id": rid, "ok": False, "error": {"kind": "worker", "message": "the comparison module (refigure_compare.py) is not available"}}
+        import refigure_compare
+
         try:
-            rendered = load_rgb(request["rendered"])
-        except Exception as error:
-            return {"id": rid, "ok": False, "error": {"kind": "input", "message": "cannot read %s: %s" % (request.get("rendered"), error)}}
-        try:
-            metrics = compare_paths(request["original"], rendered, request.get("diff_png"))
-        except Exception as error:
+            original = self.load_original(request["original"])
+            rendered = refigure_image.load_rgb(request["rendered"])
+            metrics = refigure_compare.compare(original, rendered, request.get("diff_png"))
+        except (OSError, ValueError) as error:
             return {"id": rid, "ok": False, "error": {"kind": "input", "message": "cannot compare: %s" % (error,)}}
-        return {"id": rid, "ok": True, "metrics": metrics, "diff_png": request.get("diff_png")}
+        return {"id": rid, "ok": True, "metrics": metrics}
 
     def convert(self, request):
         rid = request.get("id")
-        imageops = optional_module("refigure_imageops")
-        if imageops is None:
-            return {"id": rid, "ok": False, "error": {"kind": "worker", "message": "the image module (refigure_imageops.py) is not available"}}
+        import refigure_imageops
+
         try:
-            result = imageops.convert(request)
+            result = refigure_imageops.convert(request)
         except Exception as error:
             return {"id": rid, "ok": False, "error": {"kind": "input", "message": "%s: %s" % (type(error).__name__, error)}}
         reply = {"id": rid, "ok": True}
@@ -896,19 +418,25 @@ class Worker:
         return reply
 
     def render(self, request):
-        """Runs one render; returns the reply, or None when the worker must stop (shutdown / stdin closed)."""
+        """Runs one render; returns the reply, or None when the worker must stop (shutdown / stdin closed).
+
+        The request names one folder, `dir`, which Node made for it: the child gets `dir/work` as its scratch
+        and the worker writes `dir/out.png` and `dir/diff.png` itself. No path from the child is ever used.
+        """
         rid = request.get("id")
+        folder = request["dir"]
+        request["scratch"] = os.path.join(folder, "work")
         timeout = float(request.get("timeout") or 30)
         limits = dict(request.get("limits") or {})
         limits.setdefault("cpu_s", int(timeout) + 2)
         request["limits"] = limits
         like = request.get("like")
         try:
-            child = Child(request, self.matplotlib, self.plt, bool(request.get("cold")))
+            child = Child(request, self.matplotlib, self.plt, bool(request.get("cold")), self.read_paths)
         except OSError as error:
             return {"id": rid, "ok": False, "error": {"kind": "worker", "message": "could not start the render: %s" % error}}
         try:
-            outcome = self.wait(child, rid, timeout)
+            outcome = self.wait(child, rid, timeout, request["scratch"], limits)
         finally:
             child.close()
         if outcome == "stop":
@@ -920,15 +448,23 @@ class Worker:
         if outcome == "cancelled":
             reply.update(ok=False, error={"kind": "cancelled", "message": "the render was cancelled"})
             return reply
+        if outcome == "disk":
+            reply.update(ok=False, error={"kind": "memory", "message": "the code wrote more than %s MiB (or %s files) into its scratch folder" % (limits.get("disk_mb"), limits.get("disk_files"))})
+            return reply
         header, png = self.parse_result(child.result)
         blocked = (header or {}).get("blocked") or []
-        if blocked:
-            notes = "".join("\n[refigure] %s" % b for b in blocked)
+        if isinstance(blocked, list) and blocked:
+            notes = "".join("\n[refigure] %s" % b for b in blocked[:20] if isinstance(b, str))
             reply["output"] = (reply["output"] + notes).lstrip("\n")
+        compat = (header or {}).get("compat")
+        if isinstance(compat, list):
+            reply["compat"] = [c for c in compat[:20] if isinstance(c, str) and len(c) <= 40 and c.replace("-", "").replace("_", "").isalnum()]
         if header is None:
             code, sig = child.exit_description()
             if sig == getattr(signal, "SIGXCPU", -1):
                 error = {"kind": "timeout", "message": "the code used more than %s s of CPU time" % limits["cpu_s"]}
+            elif sig == getattr(signal, "SIGSYS", -1):
+                error = {"kind": "blocked", "message": "the code made a system call the sandbox forbids (signal %d)" % sig}
             elif sig in (getattr(signal, "SIGSEGV", -1), getattr(signal, "SIGABRT", -1), getattr(signal, "SIGBUS", -1)):
                 error = {"kind": "exit", "message": "the code crashed the Python process (signal %d)" % sig}
             elif sig is not None:
@@ -938,34 +474,35 @@ class Worker:
             reply.update(ok=False, error=error)
             return reply
         if not header.get("ok"):
-            reply.update(ok=False, error=header.get("error"))
+            error = header.get("error") if isinstance(header.get("error"), dict) else {}
+            reply.update(ok=False, error={k: error[k] for k in ("kind", "message", "traceback", "line") if k in error} or {"kind": "exception", "message": "the render failed"})
             return reply
         try:
-            from PIL import Image
-
-            decoded = Image.open(io.BytesIO(png))
+            width, height = refigure_image.png_size(png)
+            if width * height > MAX_RENDER_PIXELS:
+                raise ValueError("it declares %d x %d pixels, more than a render may have" % (width, height))
+            decoded = refigure_image.open_image(png, "the rendered image")
             decoded.load()
-            opaque = decoded.mode == "RGB" or (decoded.mode == "RGBA" and decoded.getchannel("A").getextrema()[0] == 255)
-            image = flatten(decoded)
+            opaque = refigure_image.is_opaque_rgb(decoded)
+            image = refigure_image.normalise(decoded)
         except Exception as error:
             reply.update(ok=False, error={"kind": "worker", "message": "the rendered image cannot be read: %s" % error})
             return reply
         fitted = image
         if like and like.get("width") and like.get("height"):
-            fitted = fit_to_box(image, int(like["width"]), int(like["height"]))
+            fitted = refigure_image.fit_to(image, int(like["width"]), int(like["height"]))
         # An RGB PNG that needed no refitting is written as the child encoded it; anything else is encoded afresh.
-        reusable = fitted is image and opaque
-        write_png(fitted, request["out_png"], png if reusable else None)
-        image = fitted
-        reply.update(ok=True, png=request["out_png"], width=image.width, height=image.height)
-        if like and like.get("path"):
+        if fitted is image and opaque:
+            refigure_image.write_new(os.path.join(folder, "out.png"), data=png)
+        else:
+            refigure_image.write_new(os.path.join(folder, "out.png"), image=fitted)
+        reply.update(ok=True, width=fitted.width, height=fitted.height)
+        if like and like.get("file"):
             try:
-                diff = request.get("diff_png")
-                metrics = compare_paths(like["path"], image, diff)
-                if metrics is not None:
-                    reply["metrics"] = metrics
-                    if diff and os.path.exists(diff):
-                        reply["diff_png"] = diff
+                import refigure_compare
+
+                original = self.load_original(os.path.join(folder, os.path.basename(like["file"])))
+                reply["metrics"] = refigure_compare.compare(original, fitted, os.path.join(folder, "diff.png"))
             except Exception as error:
                 log("comparison failed: %s" % traceback.format_exc())
                 reply["compare_error"] = "%s: %s" % (type(error).__name__, error)
@@ -991,9 +528,12 @@ class Worker:
             return None, b""
         return header, bytes(data[end - size - png_bytes : end - size])
 
-    def wait(self, child, rid, timeout):
-        """Pumps the child's pipes until it finishes; honours timeout, cancel, ping and shutdown meanwhile."""
+    def wait(self, child, rid, timeout, scratch, limits):
+        """Pumps the child's pipes until it finishes; honours timeout, cancel, ping, shutdown and the disk cap meanwhile."""
         deadline = time.monotonic() + timeout
+        disk_bytes = int(limits.get("disk_mb") or 512) * 1024 * 1024
+        disk_files = int(limits.get("disk_files") or 10000)
+        next_poll = time.monotonic() + DISK_POLL_S
         if not CAN_FORK:
             return self.wait_blocking(child, deadline)
         import selectors
@@ -1007,11 +547,18 @@ class Worker:
         open_pipes = 2
         try:
             while open_pipes:
-                remaining = deadline - time.monotonic()
+                now = time.monotonic()
+                remaining = deadline - now
                 if remaining <= 0:
                     child.kill()
                     return "timeout"
-                for key, _mask in selector.select(min(remaining, 0.5)):
+                if now >= next_poll:
+                    used, entries = scratch_usage(scratch, disk_files)
+                    if used > disk_bytes or entries > disk_files:
+                        child.kill()
+                        return "disk"
+                    next_poll = now + DISK_POLL_S
+                for key, _mask in selector.select(min(remaining, DISK_POLL_S)):
                     fd = key.fd
                     if fd == self.stdin.fd:
                         self.stdin.read_available()
@@ -1076,7 +623,10 @@ def cold_child_main():
     output_fd = os.dup(2)
     code = 0
     try:
-        child_entry(request, result_fd, output_fd)
+        import matplotlib
+
+        matplotlib.use("Agg", force=True)
+        refigure_run.child_entry(request, result_fd, output_fd, import_plotting, read_paths(matplotlib))
     except BaseException:
         code = 70
     finally:
@@ -1094,6 +644,14 @@ def main():
     sys.stdout = sys.stderr
     if hasattr(signal, "SIGPIPE"):
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    if sys.platform.startswith("linux"):
+        # Nothing the worker runs may read its memory or take its descriptors (the protocol channel).
+        try:
+            import refigure_jail
+
+            refigure_jail.set_dumpable(False)
+        except Exception as error:
+            log("could not make the worker non-dumpable: %s" % error)
     try:
         worker = Worker()
     except Exception as error:

@@ -2,6 +2,9 @@
 
 export type ErrorKind = 'usage' | 'input' | 'endpoint' | 'render' | 'cancelled' | 'environment';
 
+/** What went wrong, finer than `kind`, for callers that decide on it (never on the message's wording). */
+export type ErrorCode = 'no-code' | 'no-attempt' | 'no-model' | 'bad-result' | 'busy' | 'no-sandbox';
+
 export class RefigureError extends Error {
   override readonly name = 'RefigureError';
   constructor(
@@ -9,10 +12,13 @@ export class RefigureError extends Error {
     message: string,
     /** What the user can do about it, one sentence. */
     readonly hint?: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; code?: ErrorCode },
   ) {
     super(message, options);
+    this.code = options?.code;
   }
+
+  readonly code: ErrorCode | undefined;
 }
 
 export function exitCodeFor(error: unknown): number {
@@ -46,6 +52,11 @@ export function cancelled(): RefigureError {
 
 export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw cancelled();
+}
+
+/** The error's code when it is a RefigureError that has one. */
+export function errorCode(error: unknown): ErrorCode | undefined {
+  return error instanceof RefigureError ? error.code : undefined;
 }
 
 /** One-line text of any error, with the hint when there is one. */

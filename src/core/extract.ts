@@ -31,7 +31,31 @@ export function extractCode(reply: string): string | undefined {
 export function requireCode(reply: string): string {
   const code = extractCode(reply);
   if (code !== undefined) return code;
-  throw new RefigureError('endpoint', 'The model replied without code.', `${describeReplyStart(reply)} Try again, or try another model or preset.`);
+  throw noCode(reply);
+}
+
+/**
+ * Like `requireCode`, and a reply with no fence at all is accepted when it is, as a whole, Python that
+ * `parses` (Python's own parser) accepts: some models answer with bare code. Prose never parses.
+ */
+export async function requireCodeOrBare(reply: string, parses: (code: string) => Promise<boolean>): Promise<string> {
+  const code = extractCode(reply);
+  if (code !== undefined) return code;
+  const bare = bareCandidate(reply);
+  if (bare !== undefined && (await parses(bare))) return bare;
+  throw noCode(reply);
+}
+
+/** The reply itself when it could be bare code: no fence anywhere, and some line that only code starts with. */
+export function bareCandidate(reply: string): string | undefined {
+  const text = reply.replace(/\r\n?/g, '\n').replace(/^[\s\S]*<\/think>/, '').trim();
+  if (!text || /^( {0,3})(`{3,}|~{3,})/m.test(text)) return undefined;
+  if (!/^(import \w|from [\w.]+ import |plt\.|fig\b|ax\b|[A-Za-z_]\w* = )/m.test(text)) return undefined;
+  return `${text}\n`;
+}
+
+function noCode(reply: string): RefigureError {
+  return new RefigureError('endpoint', 'The model replied without code.', `${describeReplyStart(reply)} Try again, or try another model or preset.`, { code: 'no-code' });
 }
 
 function describeReplyStart(reply: string): string {

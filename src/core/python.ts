@@ -209,3 +209,16 @@ function probeEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   }
   return out;
 }
+
+/** Whether Python's own parser accepts `code` (a reply that may be bare code). Runs no code. */
+export async function pythonParses(python: string, code: string, signal?: AbortSignal): Promise<boolean> {
+  const result = await execa(python, ['-I', '-c', 'import ast, sys\nast.parse(sys.stdin.buffer.read())'], {
+    input: code,
+    reject: false,
+    timeout: 20_000,
+    ...(signal ? { cancelSignal: signal } : {}),
+    env: { PYTHONIOENCODING: 'utf-8' },
+    extendEnv: false,
+  });
+  return result.exitCode === 0;
+}

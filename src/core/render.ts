@@ -3,11 +3,13 @@ import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
+import { readRegularFile, readRenderPng, writeOutput } from './renderFiles';
 import { execa, type ResultPromise } from 'execa';
 import { RefigureError, cancelled } from './errors';
 import { pythonDir } from './paths';
 import { findPython, type PythonInfo } from './python';
-import { bwrapArgs, probeBwrap, scrubbedEnv } from './sandbox';
+import { bwrapArgs, chooseLayer, mplConfigDir, scrubbedEnv } from './sandbox';
+import { seatbeltCommand, seatbeltProfile } from './seatbelt';
 import type {
   ConvertRequest,
   Logger,
@@ -18,6 +20,7 @@ import type {
   RenderRequest,
   Renderer,
   SandboxLayer,
+  SandboxMode,
 } from './types';
 import { silentLogger } from './types';
 
@@ -27,8 +30,14 @@ export interface RendererOptions {
   logger?: Logger;
   /** Workers running renders side by side (default 1; the CLI passes the core count for batch work). */
   concurrency?: number;
-  /** `auto`: bubblewrap when usable, else the process layer. `require-isolation`: bubblewrap or refuse. */
-  sandbox?: 'auto' | 'require-isolation' | 'process';
+  /**
+   * `auto` (and its older name `require-isolation`): the strongest kernel-enforced layer available, or a
+   * refusal naming how to get one. A layer by name forces it; `none` is the explicit opt-in to render
+   * with no kernel-enforced layer.
+   */
+  sandbox?: SandboxMode;
+  /** The audit hook that names what the code tried (default on); off, only the kernel layers stand. */
+  tripwire?: boolean;
   /** False in an untrusted workspace: every render is refused before anything runs. Default true. */
   trusted?: boolean;
   defaultTimeoutMs?: number;
@@ -56,25 +65,20 @@ export async function createRenderer(opts: RendererOptions = {}): Promise<Render
   const logger = opts.logger ?? silentLogger;
   const python =
     typeof opts.python === 'object' ? opts.python : await findPython({ explicit: opts.python, logger });
-  const mode = opts.sandbox ?? 'auto';
-  let layer: SandboxLayer = 'process';
-  if (mode !== 'process') {
-    const bwrap = await probeBwrap();
-    if (bwrap.usable) layer = 'bwrap';
-    else if (mode === 'require-isolation') {
-      throw new RefigureError(
-        'render',
-        `Isolation is required but unavailable: ${bwrap.reason}.`,
-        'Install bubblewrap (sudo apt-get install bubblewrap) and allow unprivileged user namespaces, or use the process sandbox (--sandbox auto).',
-      );
-    } else logger.info(`Rendering without bubblewrap: ${bwrap.reason}.`);
-  }
-  // bubblewrap must show the interpreter's own folders; an interpreter handed in without them is asked once.
-  const roots = layer !== 'bwrap' ? [] : (python.roots ?? (await findPython({ explicit: python.path, logger: silentLogger })).roots ?? []);
+  const layer = await chooseLayer(opts.sandbox ?? 'auto', python.path, logger);
+  // bubblewrap and Seatbelt must show the interpreter's own folders; an interpreter handed in without them is asked once.
+  const roots = layer === 'bwrap' || layer === 'seatbelt' ? (python.roots ?? (await findPython({ explicit: python.path, logger: silentLogger })).roots ?? []) : [];
   const service = new RenderPool({ ...opts, logger, python, layer, roots });
-  logger.info(`Render sandbox: ${layer === 'bwrap' ? 'bubblewrap + process limits' : 'process limits and audit hook'}.`);
+  logger.info(`Render sandbox: ${layerDescription[layer]}.`);
   return service;
 }
+
+const layerDescription: Record<SandboxLayer, string> = {
+  bwrap: 'bubblewrap namespaces, with Landlock and seccomp in each render',
+  landlock: 'Landlock, seccomp and no_new_privs in each render',
+  seatbelt: 'macOS Seatbelt (sandbox-exec)',
+  none: 'none: no kernel-enforced layer (opted in with --sandbox none)',
+};
 
 interface Reply {
   id: number;
@@ -88,6 +92,7 @@ interface Reply {
   output?: string;
   seconds?: number;
   compare_error?: string;
+  compat?: string[];
   mediaType?: string;
   type?: string;
 }
@@ -148,7 +153,7 @@ class RenderPool implements RenderService {
     this.slots = Array.from({ length: Math.max(1, Math.floor(config.concurrency ?? 1)) }, () => ({ busy: false }));
     // The real path: bubblewrap binds it as is, and the worker's paths must match inside and out.
     this.tempRoot = realpathSync(mkdtempSync(join(tmpdir(), 'refigure-render-')));
-    for (const dir of ['home', 'mpl', 'tmp']) mkdirSync(join(this.tempRoot, dir));
+    for (const dir of ['home', 'tmp']) mkdirSync(join(this.tempRoot, dir));
     process.once('exit', this.onExit);
   }
 
@@ -199,31 +204,33 @@ class RenderPool implements RenderService {
     const timeoutMs = request.timeoutMs ?? this.config.defaultTimeoutMs ?? defaultTimeoutMs;
     const dir = await this.requestDir();
     try {
-      const scratch = join(dir, 'work');
-      await mkdir(scratch);
-      let like: { path: string; width: number; height: number } | undefined;
+      await mkdir(join(dir, 'work'));
+      let like: { file: string; width: number; height: number } | undefined;
       if (request.like) {
-        const staged = join(dir, `original${extname(request.like.path).toLowerCase() || '.img'}`);
-        await stage(request.like.path, staged, 'original image');
-        like = { path: staged, width: request.like.width, height: request.like.height };
+        const file = `original${extname(request.like.path).toLowerCase() || '.img'}`;
+        await stage(request.like.path, join(dir, file), 'original image');
+        like = { file, width: request.like.width, height: request.like.height };
       }
+      const kernel = this.layer === 'bwrap' || this.layer === 'landlock';
       const reply = await this.dispatch(
         {
           op: 'render',
           code: request.code,
-          scratch,
-          out_png: join(dir, 'out.png'),
-          diff_png: like ? join(dir, 'diff.png') : undefined,
+          dir,
           like,
           timeout: timeoutMs / 1000,
           cold: this.config.cold ?? false,
+          confine: { kernel, landlock: kernel },
+          tripwire: this.config.tripwire ?? true,
           limits: {
             memory_mb: this.config.memoryLimitMb ?? 2048,
             cpu_s: Math.ceil(timeoutMs / 1000) + 2,
             files: 256,
-            // The kernel's own refusal of fork and threads for non-root users, behind the audit hook.
+            // Beside seccomp's refusal of new processes, the kernel's own for non-root users.
             procs: 1,
-            fsize_mb: 256,
+            fsize_mb: 64,
+            disk_mb: 512,
+            disk_files: 10_000,
           },
         },
         timeoutMs + watchdogGraceMs,
@@ -235,20 +242,24 @@ class RenderPool implements RenderService {
         sandbox: this.layer,
       };
       if (reply.output) outcome.output = reply.output;
+      if (reply.compat?.length) outcome.compat = reply.compat;
       if (!reply.ok) {
         outcome.error = toRenderError(reply.error);
         return outcome;
       }
+      // Only the fixed names the worker writes are read; a path in the reply is never followed.
+      const png = await readRenderPng(join(dir, 'out.png'), 'rendered image');
       await mkdir(request.outDir, { recursive: true });
       outcome.png = join(request.outDir, `${request.stem}.png`);
-      await copyFile(join(dir, 'out.png'), outcome.png);
-      if (reply.diff_png) {
+      await writeOutput(outcome.png, png.bytes);
+      outcome.width = png.width;
+      outcome.height = png.height;
+      if (reply.metrics && like) {
+        const diff = await readRenderPng(join(dir, 'diff.png'), 'difference map');
         outcome.diffPng = join(request.outDir, `${request.stem}.diff.png`);
-        await copyFile(reply.diff_png, outcome.diffPng);
+        await writeOutput(outcome.diffPng, diff.bytes);
+        outcome.metrics = checkMetrics(reply.metrics);
       }
-      if (reply.width) outcome.width = reply.width;
-      if (reply.height) outcome.height = reply.height;
-      if (reply.metrics) outcome.metrics = reply.metrics;
       if (reply.compare_error) this.logger.warn(`Comparison failed: ${reply.compare_error}`);
       return outcome;
     } finally {
@@ -266,8 +277,8 @@ class RenderPool implements RenderService {
       const diff = diffPng ? join(dir, 'diff.png') : undefined;
       const reply = await this.dispatch({ op: 'compare', original: a, rendered: b, diff_png: diff }, toolWatchdogMs, signal);
       if (!reply.ok || !reply.metrics) throw toolError(reply, 'compare the images');
-      if (diffPng && diff && reply.diff_png) await copyFile(diff, diffPng);
-      return reply.metrics;
+      if (diffPng && diff) await writeOutput(diffPng, (await readRenderPng(diff, 'difference map')).bytes);
+      return checkMetrics(reply.metrics);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -285,7 +296,7 @@ class RenderPool implements RenderService {
         request.signal,
       );
       if (!reply.ok || reply.width === undefined || reply.height === undefined) throw toolError(reply, `convert ${request.input}`);
-      await copyFile(output, request.output);
+      await writeOutput(request.output, await readRegularFile(output, maxConvertBytes, 'converted image'));
       return { width: reply.width, height: reply.height, mediaType: reply.mediaType ?? mediaTypeOf(request.format) };
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -380,28 +391,24 @@ class RenderPool implements RenderService {
 
   private async startWorker(): Promise<WorkerProcess> {
     const home = join(this.tempRoot, 'home');
-    const env = scrubbedEnv(process.env, { home, mplConfig: join(this.tempRoot, 'mpl'), temp: join(this.tempRoot, 'tmp') });
+    // matplotlib's config and font cache persist per user and interpreter: built once, not at every start.
+    // Renders read it and cannot write it (Landlock in the child); the worker itself may.
+    const mplConfig = mplConfigDir(this.python);
+    const env = scrubbedEnv(process.env, { home, mplConfig, temp: join(this.tempRoot, 'tmp') });
     const script = join(pythonDir(), 'refigure_worker.py');
     const pythonArgs = ['-I', '-u', script];
+    let command = this.python.path;
+    let args = pythonArgs;
     if (this.layer === 'bwrap') {
-      const args = [
-        ...bwrapArgs({ roots: this.config.roots, pythonDir: pythonDir(), writable: this.tempRoot }),
-        '--',
-        this.python.path,
-        ...pythonArgs,
-      ];
-      try {
-        const worker = await WorkerProcess.start('bwrap', args, env, this.logger);
-        this.logger.debug(`Render worker ${worker.pid} started under bubblewrap.`);
-        return worker;
-      } catch (error) {
-        if (this.config.sandbox === 'require-isolation') throw error;
-        this.logger.warn(`The render worker could not start under bubblewrap (${errorText(error)}); using the process sandbox instead.`);
-        this.layer = 'process';
-      }
+      command = 'bwrap';
+      args = [...bwrapArgs({ roots: this.config.roots, pythonDir: pythonDir(), writable: [this.tempRoot, mplConfig] }), '--', this.python.path, ...pythonArgs];
+    } else if (this.layer === 'seatbelt') {
+      const wrapped = seatbeltCommand(this.python.path, pythonArgs, seatbeltProfile({ scratch: this.tempRoot, readRoots: [...this.config.roots, pythonDir(), mplConfig], home: process.env.HOME ?? '', python: [this.python.path, realpathSync(this.python.path)], allowFork: true }));
+      command = wrapped.command;
+      args = wrapped.args;
     }
-    const worker = await WorkerProcess.start(this.python.path, pythonArgs, env, this.logger);
-    this.logger.debug(`Render worker ${worker.pid} started (process sandbox).`);
+    const worker = await WorkerProcess.start(command, args, env, this.logger);
+    this.logger.debug(`Render worker ${worker.pid} started (${this.layer}).`);
     return worker;
   }
 }
@@ -583,6 +590,23 @@ async function stage(from: string, to: string, what: string): Promise<void> {
   } catch (error) {
     throw new RefigureError('input', `Cannot read the ${what} ${from}: ${(error as NodeJS.ErrnoException).code ?? errorText(error)}.`, 'Check that the file exists and is readable.', { cause: error });
   }
+}
+
+/** A converted image: at most the input pixel cap, 4 bytes a pixel uncompressed. */
+const maxConvertBytes = 1024 * 1024 * 1024;
+
+/** The figures as numbers in their ranges; anything else is not a result the worker computed. */
+function checkMetrics(metrics: Metrics): Metrics {
+  const names: Array<keyof Metrics> = ['fidelity', 'ssim', 'pixelMatch', 'edgeF1', 'colorDistance'];
+  const out = {} as Metrics;
+  for (const name of names) {
+    const value = metrics[name];
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 1) {
+      throw new RefigureError('render', `The render worker reported an impossible ${name} (${String(value)}).`);
+    }
+    out[name] = value;
+  }
+  return out;
 }
 
 function toRenderError(error: Reply['error']): RenderError {

@@ -1,7 +1,14 @@
-// The isolation around the render worker (DESIGN.md §5): the bubblewrap probe and arguments, and the scrubbed environment.
-import { existsSync, lstatSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+// The isolation around the render worker (DESIGN.md §5): which kernel-enforced layer renders run under,
+// the bubblewrap arguments, matplotlib's persistent config folder and the scrubbed environment.
+import { createHash } from 'node:crypto';
+import { existsSync, lstatSync, mkdirSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join, sep } from 'node:path';
 import { execa } from 'execa';
+import { RefigureError } from './errors';
+import { pythonDir } from './paths';
+import type { PythonInfo } from './python';
+import type { Logger, SandboxLayer, SandboxMode } from './types';
 
 export type BwrapProbe = { usable: true; path: string } | { usable: false; reason: string };
 
@@ -27,6 +34,96 @@ async function runProbe(): Promise<BwrapProbe> {
   return { usable: false, reason: `bwrap cannot create a sandbox here${detail ? `: ${detail}` : ` (exit status ${result.exitCode ?? '?'})`}` };
 }
 
+export type KernelProbe = { abi: number; seccomp: boolean; reason?: string };
+
+const kernelProbes = new Map<string, Promise<KernelProbe>>();
+
+/** What the kernel can enforce for a render child of this interpreter: the Landlock ABI and seccomp. Probed once. */
+export function probeKernel(python: string): Promise<KernelProbe> {
+  let probe = kernelProbes.get(python);
+  if (!probe) {
+    probe = runKernelProbe(python);
+    kernelProbes.set(python, probe);
+  }
+  return probe;
+}
+
+async function runKernelProbe(python: string): Promise<KernelProbe> {
+  if (process.platform !== 'linux') return { abi: 0, seccomp: false, reason: `Landlock only exists on Linux (this is ${process.platform})` };
+  const result = await execa(python, ['-I', join(pythonDir(), 'refigure_jail.py'), '--probe'], { reject: false, timeout: 20_000, stdin: 'ignore' });
+  try {
+    const parsed = JSON.parse(String(result.stdout)) as { abi?: number; seccomp?: boolean };
+    const abi = typeof parsed.abi === 'number' ? parsed.abi : 0;
+    const seccomp = parsed.seccomp === true;
+    const reason = abi < 1 ? 'this kernel has no Landlock (Linux 5.13+ with Landlock enabled)' : !seccomp ? 'this kernel does not load seccomp filters' : undefined;
+    return { abi, seccomp, ...(reason ? { reason } : {}) };
+  } catch {
+    return { abi: 0, seccomp: false, reason: `the kernel probe failed: ${String(result.stderr ?? '').trim().split('\n').at(-1) ?? 'no answer'}` };
+  }
+}
+
+/**
+ * The layer renders run under. `auto`: bubblewrap, else Landlock, else Seatbelt on macOS; with none of them,
+ * an error that says how to get one and names the explicit opt-in. A layer by name is used or refused.
+ */
+export async function chooseLayer(mode: SandboxMode, python: string, logger: Logger): Promise<SandboxLayer> {
+  if (mode === 'none') {
+    logger.warn('Rendering with no kernel-enforced sandbox, as asked (--sandbox none): the model\'s code can do what your user can.');
+    return 'none';
+  }
+  const reasons: string[] = [];
+  if (process.platform === 'darwin' && (mode === 'auto' || mode === 'require-isolation')) {
+    if (existsSync('/usr/bin/sandbox-exec')) return 'seatbelt';
+    reasons.push('macOS sandbox-exec is missing');
+  }
+  if (mode !== 'landlock' && process.platform === 'linux') {
+    const bwrap = await probeBwrap();
+    const kernel = await probeKernel(python);
+    if (bwrap.usable && kernel.seccomp) return 'bwrap';
+    reasons.push(bwrap.usable ? `bubblewrap works but ${kernel.reason ?? 'seccomp is unavailable'}` : bwrap.reason);
+    if (mode === 'bwrap') throw noLayer(reasons);
+  }
+  if (process.platform === 'linux') {
+    const kernel = await probeKernel(python);
+    if (kernel.abi >= 1 && kernel.seccomp) {
+      if (reasons.length) logger.info(`Rendering under Landlock: ${reasons.join('; ')}.`);
+      return 'landlock';
+    }
+    reasons.push(kernel.reason ?? 'Landlock is unavailable');
+  } else if (process.platform !== 'darwin') {
+    reasons.push(`Refigure has no kernel-enforced sandbox on ${process.platform}`);
+  }
+  throw noLayer(reasons);
+}
+
+function noLayer(reasons: string[]): RefigureError {
+  return new RefigureError(
+    'environment',
+    `No kernel-enforced sandbox is available to run the model's code: ${reasons.join('; ')}.`,
+    process.platform === 'linux'
+      ? 'Install bubblewrap (sudo apt-get install bubblewrap) or use a kernel with Landlock; or render without isolation at your own risk with --sandbox none (in VS Code: answer the prompt for this workspace).'
+      : 'Render without isolation at your own risk with --sandbox none (in VS Code: answer the prompt for this workspace).',
+    { code: 'no-sandbox' },
+  );
+}
+
+/**
+ * matplotlib's config and cache folder for one interpreter: per user, outside every render's folders,
+ * kept between runs so the font cache is built once rather than at every start.
+ */
+export function mplConfigDir(python: Pick<PythonInfo, 'path' | 'matplotlib'>, env: NodeJS.ProcessEnv = process.env): string {
+  const base =
+    process.platform === 'win32'
+      ? (env.LOCALAPPDATA ?? join(homedir(), 'AppData', 'Local'))
+      : process.platform === 'darwin'
+        ? join(homedir(), 'Library', 'Caches')
+        : (env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'));
+  const key = createHash('sha256').update(`${python.path}\0${python.matplotlib}`).digest('hex').slice(0, 16);
+  const dir = join(base, 'refigure', `matplotlib-${python.matplotlib}-${key}`);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return realpathSync(dir);
+}
+
 /** What matplotlib, fontconfig and the dynamic loader read from /etc; the rest of /etc stays hidden. */
 const etcEntries = ['fonts', 'matplotlibrc', 'alternatives', 'ld.so.cache', 'ld.so.conf', 'ld.so.conf.d', 'localtime', 'passwd', 'group', 'mime.types'];
 const systemLinks = ['/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];
@@ -36,8 +133,8 @@ export interface BwrapLayout {
   roots: readonly string[];
   /** Refigure's python/ folder, bound read-only. */
   pythonDir: string;
-  /** The renderer's temporary root: the one writable place. */
-  writable: string;
+  /** The renderer's temporary root and matplotlib's config folder: the writable places (renders get less, by Landlock). */
+  writable: readonly string[];
 }
 
 /**
@@ -45,7 +142,7 @@ export interface BwrapLayout {
  * system, a private /tmp, the renderer's temporary root the only writable bind.
  */
 export function bwrapArgs(layout: BwrapLayout): string[] {
-  const args = ['--unshare-all', '--die-with-parent', '--new-session', '--ro-bind', '/usr', '/usr'];
+  const args = ['--unshare-all', '--die-with-parent', '--new-session', '--cap-drop', 'ALL', '--ro-bind', '/usr', '/usr'];
   for (const dir of systemLinks) {
     try {
       const stat = lstatSync(dir);
@@ -69,8 +166,9 @@ export function bwrapArgs(layout: BwrapLayout): string[] {
   }
   const pythonDir = realOrSelf(layout.pythonDir);
   if (!covered(pythonDir)) args.push('--ro-bind', pythonDir, pythonDir);
-  const writable = realOrSelf(layout.writable);
-  args.push('--bind', writable, writable, '--chdir', writable);
+  const writable = layout.writable.map(realOrSelf);
+  for (const dir of writable) args.push('--bind', dir, dir);
+  args.push('--chdir', writable[0] ?? '/');
   return args;
 }
 

@@ -54,8 +54,15 @@ export interface RenderError {
   line?: number;
 }
 
-/** Which isolation layer a render ran under (DESIGN.md §5). */
-export type SandboxLayer = 'bwrap' | 'process' | 'none';
+/**
+ * Which isolation layer a render ran under (DESIGN.md §5). `bwrap`: bubblewrap namespaces, with Landlock and
+ * seccomp in the child; `landlock`: Landlock, seccomp and no_new_privs in the child; `seatbelt`: macOS
+ * sandbox-exec; `none`: no kernel-enforced layer, only when the user opted in.
+ */
+export type SandboxLayer = 'bwrap' | 'landlock' | 'seatbelt' | 'none';
+
+/** How a render service chooses its layer: the strongest available (`auto`), one in particular, or `none` (opt-in). */
+export type SandboxMode = 'auto' | 'require-isolation' | 'bwrap' | 'landlock' | 'none';
 
 export interface RenderOutcome {
   ok: boolean;
@@ -72,6 +79,8 @@ export interface RenderOutcome {
   /** Captured stdout/stderr of the code, bounded. */
   output?: string;
   metrics?: Metrics;
+  /** Compatibility shims the code needed (e.g. `boxplot-labels`), in the order they first fired. */
+  compat?: string[];
 }
 
 export interface RenderRequest {

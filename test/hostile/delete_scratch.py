@@ -1,4 +1,4 @@
-# Deletes its own scratch folder, then draws.
+# Tries to delete its own scratch folder, then draws.
 import os, shutil
 shutil.rmtree(os.getcwd())
 import matplotlib.pyplot as plt

@@ -63,7 +63,7 @@ describe('completeModel', () => {
 });
 
 function result(imagePath: string, png: string | null, diff: string | null): ReconstructionResult {
-  const render = { ok: png !== null, png: png ?? undefined, diffPng: diff ?? undefined, seconds: 0.1, sandbox: 'process' as const };
+  const render = { ok: png !== null, png: png ?? undefined, diffPng: diff ?? undefined, seconds: 0.1, sandbox: 'landlock' as const };
   return {
     version: 1,
     image: { path: imagePath, width: 10, height: 10, format: 'png' },
@@ -73,7 +73,7 @@ function result(imagePath: string, png: string | null, diff: string | null): Rec
     caption: '',
     altText: '',
     captionStyle: 'caption',
-    render: { ok: png !== null, png, diff, error: null, seconds: 0.1, sandbox: 'process' },
+    render: { ok: png !== null, png, diff, error: null, seconds: 0.1, sandbox: 'landlock' },
     metrics: null,
     attempts: [
       { index: 0, kind: 'initial', code: 'x', render: { ...render, ok: false, png: undefined, diffPng: undefined }, seconds: 0.1, best: false },

@@ -33,6 +33,7 @@ test('discovery skips an interpreter without matplotlib and finds one that rende
     const env = { ...process.env, PATH: [tmp.dir, process.env.PATH ?? ''].join(delimiter), REFIGURE_PYTHON: '' };
     const info = await findPython({ env, logger, systemPaths: [working] });
     assert.equal(info.path, working);
+    assert.ok(logger.lines.some((l) => l.includes(fake)), 'the fake python was tried and skipped');
     assert.match(info.matplotlib, /^\d+\.\d+/);
     assert.match(info.numpy, /^\d+\.\d+/);
     assert.match(info.pillow, /^\d+\.\d+/);

@@ -211,25 +211,20 @@ test('a pool of two runs two renders at the same time', async () => {
   const out = scratch();
   const renderer = await createRenderer({ concurrency: 2 });
   try {
-    // Each render marks its scratch folder, then waits until it sees its sibling's mark:
-    // that can only happen if both run at once.
-    const code = [
-      'import os, time, glob',
-      'open("ready", "w").close()',
-      'root = os.path.dirname(os.path.dirname(os.getcwd()))',
-      'for _ in range(400):',
-      '    if len(glob.glob(os.path.join(root, "*", "work", "ready"))) >= 2: break',
-      '    time.sleep(0.025)',
-      'else:',
-      '    raise SystemExit("the sibling render never started")',
-      simplePlot,
-    ].join('\n');
+    // Each render prints when it started and ended (renders cannot see each other's folders): the two
+    // spans overlap only if both ran at once.
+    const code = ['import time', 'start = time.time()', 'time.sleep(1.0)', 'print("span", start, time.time())', simplePlot].join('\n');
     const [a, b] = await Promise.all([
       renderer.render({ code, like, outDir: out.dir, stem: 'a', timeoutMs: 20_000 }),
       renderer.render({ code, like, outDir: out.dir, stem: 'b', timeoutMs: 20_000 }),
     ]);
     assert.equal(a.ok, true, JSON.stringify(a.error));
     assert.equal(b.ok, true, JSON.stringify(b.error));
+    const span = (output = '') => (/span ([\d.]+) ([\d.]+)/.exec(output) ?? []).slice(1).map(Number);
+    const [startA, endA] = span(a.output);
+    const [startB, endB] = span(b.output);
+    assert.ok(startA !== undefined && startB !== undefined && endA !== undefined && endB !== undefined, `${a.output} / ${b.output}`);
+    assert.ok(startA < endB && startB < endA, `the renders ran one after the other: ${a.output} / ${b.output}`);
     assert.equal(renderer.workerPids().length, 2);
   } finally {
     const pids = renderer.workerPids();
