@@ -10,6 +10,7 @@ it, not when it is installed. Plain Python 3.9+, matplotlib and NumPy only.
     code_builtins()                   the builtins to exec the model's code with
     applied()                         ids of the shims that fired, in order
     reset()                           forget what fired (e.g. in a child forked after install)
+    set_enabled(False)                behave as if never installed (a raw run), True to undo
 """
 
 import builtins
@@ -21,7 +22,7 @@ import warnings
 _MARK = "__refigure_compat__"
 _fired = []
 _installed = []
-_state = {"log": None, "numpy": None, "lenient_scalars": False}
+_state = {"log": None, "numpy": None, "lenient_scalars": False, "enabled": True}
 
 
 def applied():
@@ -32,6 +33,16 @@ def applied():
 def reset():
     """Forgets which shims fired; the patches stay in place."""
     del _fired[:]
+
+
+def set_enabled(enabled):
+    """Switches every shim off (the old APIs fail as they would unpatched) or back on."""
+    _state["enabled"] = bool(enabled)
+
+
+def _missing(owner, name):
+    what = "module %r" % owner.__name__ if isinstance(owner, type(sys)) else "%r object" % type(owner).__name__
+    return AttributeError("%s has no attribute %r" % (what, name))
 
 
 def _fire(shim_id, message):
@@ -58,29 +69,37 @@ def _wrap(owner, name, make, shim_id):
     _installed.append(shim_id)
 
 
-def _add(owner, name, value, shim_id):
-    """Gives owner an attribute it lacks (a method or property of an API the version removed)."""
+def _add(owner, name, get, shim_id):
+    """Gives a class an attribute its instances lack, as a property: get(instance) returns the value."""
     if hasattr(owner, name):
         return
-    setattr(owner, name, value)
+
+    def getter(self):
+        if not _state["enabled"]:
+            raise _missing(self, name)
+        return get(self)
+
+    setattr(owner, name, property(getter))
     _installed.append(shim_id)
 
 
+def _add_method(owner, name, function, shim_id):
+    _add(owner, name, lambda self: function.__get__(self, type(self)), shim_id)
+
+
 def _retry_on(errors, marker, fix, shim_id, message):
-    """A wrapper maker: call as given; if that fails with `marker` in the error, fire and call again
-    with fix(args, kwargs), which is None where the shim has nothing to change.
+    """A wrapper maker: call as given; if that fails with `marker` in the error and fix(args, kwargs)
+    has a corrected call to offer, fire and make that call instead.
 
     Used only where the failure is raised before the call has changed anything."""
 
     def make(original):
         def wrapper(*args, **kwargs):
-            fixed = fix(args, kwargs)
-            if fixed is None:
-                return original(*args, **kwargs)
             try:
                 return original(*args, **kwargs)
             except errors as exc:
-                if marker not in str(exc):
+                fixed = fix(args, kwargs) if _state["enabled"] and marker in str(exc) else None
+                if fixed is None:
                     raise
             _fire(shim_id, message)
             return original(*fixed[0], **fixed[1])
@@ -120,10 +139,10 @@ def _module_fallbacks(module, table):
                     warnings.simplefilter("ignore", FutureWarning)
                     return current(name)
             except AttributeError:
-                if name not in table:
+                if name not in table or not _state["enabled"]:
                     raise
-        elif name not in table:
-            raise AttributeError("module %r has no attribute %r" % (module.__name__, name))
+        elif name not in table or not _state["enabled"]:
+            raise _missing(module, name)
         shim_id, message, resolve = table[name]
         _fire(shim_id, message)
         return resolve()
@@ -274,7 +293,7 @@ def code_builtins():
 
     Where NumPy refuses one-element arrays as numbers, float, int and complex there accept them as
     before; elsewhere this is the builtins module itself."""
-    if not _state["lenient_scalars"]:
+    if not (_state["lenient_scalars"] and _state["enabled"]):
         return builtins
     types = _state.get("lenient_types")
     if types is None:
@@ -315,7 +334,7 @@ def _install_hist(mpl):
 
     def make(original):
         def hist(*args, **kwargs):
-            if "normed" in kwargs:
+            if "normed" in kwargs and _state["enabled"]:
                 _fire("hist-normed", "hist(normed=) was removed in matplotlib 3.1; passed as density")
                 normed = kwargs.pop("normed")
                 # pyplot.hist passes density=False when it is not given.
@@ -427,7 +446,7 @@ def _install_tick_label(mpl):
         _fire("tick-label", "Tick.label was removed in matplotlib 3.8; used Tick.label1")
         return self.label1
 
-    _add(mpl.axis.Tick, "label", property(label), "tick-label")
+    _add(mpl.axis.Tick, "label", label, "tick-label")
 
 
 def _install_gca(mpl, plt):
@@ -440,7 +459,7 @@ def _install_gca(mpl, plt):
             try:
                 return original(self, **kwargs)
             except TypeError as exc:
-                if "unexpected keyword argument" not in str(exc):
+                if not _state["enabled"] or "unexpected keyword argument" not in str(exc):
                     raise
             _fire("gca-projection", message)
             wanted = "polar" if kwargs.get("polar") else kwargs.get("projection")
@@ -462,7 +481,7 @@ def _install_gca(mpl, plt):
             try:
                 return original(**kwargs)
             except TypeError as exc:
-                if "unexpected keyword argument" not in str(exc):
+                if not _state["enabled"] or "unexpected keyword argument" not in str(exc):
                     raise
             return plt.gcf().gca(**kwargs)
 
@@ -487,8 +506,8 @@ def _install_window_title(mpl):
         manager = getattr(self, "manager", None)
         return manager.get_window_title() if manager is not None else ""
 
-    _add(canvas, "set_window_title", set_window_title, "canvas-window_title")
-    _add(canvas, "get_window_title", get_window_title, "canvas-window_title")
+    _add_method(canvas, "set_window_title", set_window_title, "canvas-window_title")
+    _add_method(canvas, "get_window_title", get_window_title, "canvas-window_title")
 
 
 _PLOT_DATE_MESSAGE = "plot_date was removed in matplotlib 3.11 (deprecated in 3.9); drew with plot() on a date axis"
@@ -511,7 +530,7 @@ def _pyplot_plot_date(plt):
 
 
 def _install_plot_date(mpl):
-    _add(mpl.axes.Axes, "plot_date", _axes_plot_date, "plot_date")
+    _add_method(mpl.axes.Axes, "plot_date", _axes_plot_date, "plot_date")
 
 
 def _install_text_positions(mpl):
@@ -521,7 +540,7 @@ def _install_text_positions(mpl):
     def make(original):
         def convert(self, x):
             value = original(self, x)
-            if _size1(value):
+            if _state["enabled"] and _size1(value):
                 _fire("numpy-scalar-conversion", _SCALAR_MESSAGE)
                 return _state["numpy"].asarray(value).reshape(())
             return value
@@ -539,20 +558,20 @@ def _install_axes3d(mpl):
         return
     Axes3D = axes3d.Axes3D
 
-    def axis_property(letter):
+    def axis_getter(letter):
         def get(self):
             _fire("axes3d-w_axis", "Axes3D.w_%saxis was removed in matplotlib 3.8; used Axes3D.%saxis" % (letter, letter))
             return getattr(self, letter + "axis")
 
-        return property(get)
+        return get
 
     for letter in "xyz":
-        _add(Axes3D, "w_%saxis" % letter, axis_property(letter), "axes3d-w_axis")
+        _add(Axes3D, "w_%saxis" % letter, axis_getter(letter), "axes3d-w_axis")
 
     def make(original):
         def __init__(self, fig, *args, **kwargs):
             original(self, fig, *args, **kwargs)
-            if "auto_add_to_figure" in kwargs or self in fig.axes:
+            if not _state["enabled"] or "auto_add_to_figure" in kwargs or self in fig.axes:
                 return
             # Axes that matplotlib itself creates (add_subplot, add_axes, toolkits) are added by the caller.
             caller = sys._getframe(1).f_globals.get("__name__", "")

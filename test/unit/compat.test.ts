@@ -51,6 +51,13 @@ interface Outcome {
   stderr: string;
 }
 
+interface ProgramReport {
+  program: string;
+  ok: boolean;
+  error: { type: string; message: string; traceback: string } | null;
+  applied: string[];
+}
+
 interface RunReport {
   ok: boolean;
   error: { type: string; message: string; traceback: string } | null;
@@ -112,7 +119,7 @@ function atLeast(installed: string, wanted: string): boolean {
   return true;
 }
 
-function describeShimmed(report: RunReport): string {
+function describeShimmed(report: RunReport | ProgramReport): string {
   return report.error ? `${report.error.type}: ${report.error.message}\n${report.error.traceback}` : 'no error';
 }
 
@@ -165,6 +172,22 @@ describe('compatibility shims', { concurrency: 2 }, () => {
     const fires = atLeast(versions.matplotlib, '3.11');
     assert.deepEqual(report.applied, fires ? ['boxplot-labels'] : []);
     assert.equal(report.messages.length, fires ? 1 : 0);
+  });
+
+  test('switched off (a raw run), the installed shims leave every program failing as it does plainly', async () => {
+    const outcome = await run([runner, ...cases.map((shim) => join(programs, `${shim.id}.py`)), join(programs, 'current.py'), '--disabled']);
+    assert.equal(outcome.code, 0, `the runner itself failed:\n${outcome.stderr}`);
+    const reports = JSON.parse(outcome.stdout) as ProgramReport[];
+    for (const shim of cases) {
+      const report = reports.find((r) => r.program === `${shim.id}.py`);
+      assert.ok(report, `no report for ${shim.id}`);
+      const lacks = atLeast(versions[shim.library], shim.failsFrom);
+      assert.equal(report.ok, !lacks, `${shim.id}: ${describeShimmed(report)}`);
+      if (lacks) assert.equal(report.error?.type, shim.error, `${shim.id}: ${describeShimmed(report)}`);
+      assert.deepEqual(report.applied, [], `${shim.id} fired while switched off`);
+    }
+    const control = reports.find((r) => r.program === 'current.py');
+    assert.ok(control?.ok, control ? describeShimmed(control) : 'no report for current.py');
   });
 
   test('every shim has its program, and every program is a tested shim or the current-API control', () => {
