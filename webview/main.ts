@@ -37,7 +37,8 @@ const t = (key: string): string => strings[key] ?? key;
 let view: PanelView = initial.view;
 let state: WebviewState = parseWebviewState(vscode.getState()) ?? parseWebviewState(initial.state) ?? defaultWebviewState(view.imagePath);
 let progress: (ProgressView & { receivedAt: number }) | undefined;
-const requests = new RequestTracker((message) => vscode.postMessage(message), 120_000);
+// Only the host's acknowledgement is timed: accepted work (a Refine of many rounds) runs as long as it needs, with Cancel.
+const requests = new RequestTracker((message) => vscode.postMessage(message));
 
 function saveState(): void {
   vscode.setState(state);
@@ -130,7 +131,7 @@ function renderHeader(): void {
 
 function renderNotice(): void {
   clear(noticeBox);
-  const notes = view.notes.filter((n) => n !== view.notice?.message);
+  const notes = [...view.notes.map((n) => n.message), ...(view.error ? [view.error] : [])].filter((n) => n !== view.notice?.message);
   noticeBox.hidden = !view.notice && notes.length === 0;
   if (view.notice) {
     const line = el('p', { className: 'notice-line' });
@@ -578,6 +579,9 @@ window.addEventListener('message', (event: MessageEvent<HostMessage>) => {
     case 'progress':
       progress = { ...message.progress, receivedAt: Date.now() };
       renderProgress();
+      return;
+    case 'accepted':
+      requests.accepted(message.id);
       return;
     case 'response':
       requests.settle(message);

@@ -5,13 +5,14 @@ import { access, chmod, copyFile, mkdir, mkdtemp, readFile, rename, rm, stat, wr
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { CaptionStyle, ReconstructionResult } from '../core/types';
-import { RefigureError, describeError, isAbort } from '../core/errors';
+import { RefigureError, describeError, exitCodeFor, isAbort } from '../core/errors';
 import { reconstruct } from '../core/pipeline';
+import { captionStyles } from '../core/caption';
 import { findPython } from '../core/python';
 import { linkTargetPath } from '../core/markdownImage';
 import { NotebookEditor, type NotebookFigure, describeFigure, figureBytes, findFigures, parseNotebook } from '../core/notebook';
 import { type CliIo, StatusLine, cliLogger, interruptSignal } from './io';
-import { modelFromFlags, modelOptions, oneOf, parseCommand, renderOptions, rendererFromFlags, requireFile } from './main';
+import { modelFromFlags, modelOptions, oneOf, parseCommand, renderOptions, rendererFromFlags, requireFile } from './flags';
 
 export const CAPTION_USAGE = `Usage: refigure caption NOTEBOOK.ipynb (--out NEW.ipynb | --in-place) [options]
 
@@ -31,7 +32,7 @@ Options:
   --python PATH         Python interpreter with matplotlib (default: $REFIGURE_PYTHON, then discovery)
   --timeout SECONDS     render time limit per figure (default 30)
   --request-timeout S   model request time limit (default 600)
-  --sandbox MODE        auto (default) or require-isolation
+  --sandbox MODE        auto (default: the strongest kernel-enforced layer, else refuse) or none (no isolation, at your own risk)
   --verbose             log every step on stderr
   -h, --help            this help
 `;
@@ -67,7 +68,7 @@ export async function runCaption(argv: string[], io: CliIo): Promise<number> {
   if (values.out !== undefined && values['in-place']) {
     throw new RefigureError('usage', '--out and --in-place exclude each other.', 'Give --out NEW.ipynb to keep the notebook as it is, or --in-place to replace it.');
   }
-  const style = oneOf<CaptionStyle>(values.style, 'style', ['alt', 'caption', 'detailed'], 'caption');
+  const style = oneOf(values.style, 'style', captionStyles, 'caption');
   const timeoutSeconds = values.timeout === undefined ? 30 : Number(values.timeout);
   if (!Number.isFinite(timeoutSeconds) || timeoutSeconds < 0.1) throw new RefigureError('usage', `--timeout needs a number ≥ 0.1, not "${values.timeout}".`);
 
@@ -144,7 +145,7 @@ export async function runCaption(argv: string[], io: CliIo): Promise<number> {
         if (isAbort(error) || interrupt.signal.aborted) throw error;
         report.message = describeError(error);
         if (error instanceof RefigureError && error.kind === 'input') report.status = 'skipped';
-        else report.exitCode = error instanceof RefigureError && error.kind === 'endpoint' ? 3 : error instanceof RefigureError && error.kind === 'environment' ? 2 : 4;
+        else report.exitCode = exitCodeFor(error);
         continue;
       }
       const caption = style === 'alt' ? result.altText || result.caption : result.caption || result.altText;
@@ -157,7 +158,7 @@ export async function runCaption(argv: string[], io: CliIo): Promise<number> {
       report.fidelity = result.metrics?.fidelity;
       if (!caption.trim()) {
         report.status = 'failed';
-        report.message = result.notes.find((note) => note.startsWith('The caption')) ?? 'no caption came back';
+        report.message = result.notes.find((note) => note.code === 'caption-failed')?.message ?? 'no caption came back';
         report.exitCode = 3;
         continue;
       }
@@ -344,8 +345,8 @@ function progressBar(done: number, total: number): string {
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
 }
 
-/** The exit code that says more: endpoint trouble (3) over a figure that did not render (4) over success. */
+/** The exit code that says more: an internal error (1) over endpoint trouble (3) over bad input (2) over a figure that did not render (4) over success. */
 function worse(a: number, b: number): number {
-  const rank = (code: number) => (code === 3 ? 3 : code === 2 ? 2 : code === 4 ? 1 : 0);
+  const rank = (code: number) => (code === 1 ? 4 : code === 3 ? 3 : code === 2 ? 2 : code === 4 ? 1 : 0);
   return rank(b) > rank(a) ? b : a;
 }

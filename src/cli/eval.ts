@@ -10,8 +10,9 @@ import { createModelClient } from '../core/model';
 import { type EvalProgress, type EvalRecord, compareRuns, loadDataset, readResults, runEvaluation, summarize, writeSummary } from '../core/eval';
 import { makeThumbnails, renderReport } from '../core/report';
 import { defaultTarget } from '../core/refine';
+import { presetNames } from '../core/presets';
 import { type CliIo, cliLogger, interruptSignal } from './io';
-import { modelFromFlags, modelOptions, numberOption, oneOf, parseCommand, renderOptions, rendererFromFlags } from './main';
+import { modelFromFlags, modelOptions, numberOption, oneOf, parseCommand, renderOptions, rendererFromFlags } from './flags';
 
 export const EVAL_USAGE = `Usage: refigure eval DATASET --out DIR [options]
 
@@ -42,7 +43,7 @@ Options:
   --compare-with DIR      compare item by item with an earlier run's folder
   --limit N               only the first N items
   --python PATH           Python interpreter with matplotlib
-  --sandbox MODE          auto (default) or require-isolation
+  --sandbox MODE          auto (default: the strongest kernel-enforced layer, else refuse) or none (no isolation, at your own risk)
   --json                  print summary.json on stdout instead of the tables
   --verbose               log every step on stderr
   -h, --help              this help
@@ -91,7 +92,7 @@ export async function runEval(argv: string[], io: CliIo): Promise<number> {
   if (!values.out) throw new RefigureError('usage', 'eval needs --out DIR, the run folder.', 'Name a folder; running again with the same folder resumes the run.');
   const datasetPath = resolve(io.cwd, positionals[0] as string);
   const outDir = resolve(io.cwd, values.out);
-  const preset = oneOf<PresetName>(values.preset, 'preset', ['codepercept', 'generic'], 'codepercept');
+  const preset = oneOf(values.preset, 'preset', presetNames, 'codepercept');
   const concurrency = Math.floor(numberOption(values.concurrency, 'concurrency', 2, 1));
   const refine = Math.floor(numberOption(values.refine, 'refine', 0));
   const candidates = Math.floor(numberOption(values.candidates, 'candidates', 1, 1));
@@ -176,7 +177,7 @@ export async function runEval(argv: string[], io: CliIo): Promise<number> {
     const thumbs = await makeThumbnails(records, outDir, renderer, interrupt.signal);
     const reportPath = join(outDir, 'report.html');
     await writeFile(reportPath, renderReport(summary, records, thumbs));
-    if (values.json) io.out(`${JSON.stringify(summary, null, 2)}\n`);
+    if (values.json) io.json(summary);
     else {
       io.out(`${summary.markdown}\n\n`);
       io.out(`  results  ${join(outDir, 'results.jsonl')}\n  summary  ${written.json}\n  tables   ${written.markdown}\n  report   ${reportPath}\n`);
@@ -265,7 +266,7 @@ export class ProgressBar {
       meanFidelity: this.rendered ? this.fidelitySum / this.rendered : null,
     });
     if (this.io.isTTY) {
-      this.io.err(`\r\x1b[2K${text}`);
+      this.io.status(text);
       this.drawn = true;
     } else if (record) {
       const outcome = record.metrics ? `fidelity ${record.metrics.fidelity.toFixed(3)}` : record.status;

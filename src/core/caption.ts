@@ -23,6 +23,8 @@ const captionMaxTokens = 2048;
 const system =
   'You describe scientific and technical figures precisely, for readers who cannot see them. You state only what the figure shows and never guess.';
 
+export const captionStyles: readonly CaptionStyle[] = ['alt', 'caption', 'detailed'];
+
 const styleInstructions: Record<CaptionStyle, string> = {
   alt: 'After "Caption:", write alt text: one or two sentences (at most about 50 words) that say what kind of figure it is and what it shows.',
   caption:

@@ -1,6 +1,11 @@
-// Where the command line finds its endpoint, model and key: flags first, then the environment.
+// Where the command line and the extension find their endpoint, model and key, and the choices both offer.
 import type { EndpointConfig } from './types';
 import { RefigureError } from './errors';
+
+/** How strictly renders are isolated (`--sandbox`, `refigure.sandbox`). */
+// `none` is the explicit opt-in to render with no kernel-enforced layer; `require-isolation` is `auto` by its older name.
+export const sandboxModes = ['auto', 'require-isolation', 'none'] as const;
+export type SandboxMode = (typeof sandboxModes)[number];
 
 export interface EndpointSources {
   endpoint?: string;
@@ -41,6 +46,7 @@ function nonEmpty(value: string | undefined): string | undefined {
 export async function completeModel(
   config: EndpointConfig,
   listModels: (config: EndpointConfig) => Promise<string[]>,
+  howToName = 'Name one with --model or REFIGURE_MODEL.',
 ): Promise<EndpointConfig> {
   if (config.model) return config;
   const models = await listModels(config);
@@ -50,6 +56,6 @@ export async function completeModel(
     models.length
       ? `No model named; ${config.baseURL} serves ${models.length}: ${models.join(', ')}.`
       : `No model named, and ${config.baseURL} lists none.`,
-    'Name one with --model or REFIGURE_MODEL.',
+    howToName,
   );
 }

@@ -1,6 +1,6 @@
 // Captions in Markdown and LaTeX documents: alt text of `![alt](path)` and `\caption{…}` in the figure around `\includegraphics{path}`, as text edits.
 import { dirname, extname, isAbsolute, resolve } from 'node:path';
-import { findImageLinks, linkTargetPath, toAltText } from './markdownImage';
+import { findImageLinks, toAltText } from './markdownImage';
 
 /** A replacement of `text.slice(start, end)` by `newText`; offsets are into the document's text as given. */
 export interface TextEdit {
@@ -16,13 +16,17 @@ export interface DocumentTarget {
   imagePath: string;
 }
 
-/** Edits that set the alt text of every inline Markdown image pointing at `imagePath` (outside fenced code) to `caption`. */
-export function markdownAltTextEdits(text: string, target: DocumentTarget, caption: string): TextEdit[] {
-  const alt = toAltText(caption);
-  const edits: TextEdit[] = [];
-  const baseDir = dirname(target.documentPath);
-  const wanted = resolve(target.imagePath);
-  let offset = 0;
+/**
+ * The edit that sets the alt text of an image's Markdown link to `caption`: the link at `offset` when it still
+ * points at the image, else the first one that does. Links inside fenced code are text, never figures.
+ */
+export function markdownAltTextEdit(
+  text: string,
+  where: { offset?: number; pointsAtImage(destination: string): boolean },
+  caption: string,
+): TextEdit | undefined {
+  let first: TextEdit | undefined;
+  let lineStart = 0;
   let fence: string | undefined;
   for (const line of text.split('\n')) {
     const fenceMatch = /^ {0,3}(`{3,}|~{3,})/.exec(line);
@@ -32,15 +36,15 @@ export function markdownAltTextEdits(text: string, target: DocumentTarget, capti
       else if (marker[0] === fence[0] && marker.length >= fence.length) fence = undefined;
     } else if (!fence) {
       for (const link of findImageLinks(line)) {
-        const path = linkTargetPath(link.path);
-        if (path === undefined || resolve(baseDir, path) !== wanted) continue;
-        if (line.slice(link.altStart, link.altEnd) === alt) continue;
-        edits.push({ start: offset + link.altStart, end: offset + link.altEnd, newText: alt });
+        if (!where.pointsAtImage(link.path)) continue;
+        const edit = { start: lineStart + link.altStart, end: lineStart + link.altEnd, newText: toAltText(caption) };
+        if (where.offset !== undefined && where.offset >= lineStart + link.start && where.offset <= lineStart + link.end) return edit;
+        first ??= edit;
       }
     }
-    offset += line.length + 1;
+    lineStart += line.length + 1;
   }
-  return edits;
+  return first;
 }
 
 export type LatexCaptionOutcome =
@@ -94,14 +98,6 @@ export function escapeLatex(text: string): string {
     '^': '\\textasciicircum{}',
   };
   return text.replace(/[\\{}$&#%_~^]/g, (ch) => replacements[ch] as string);
-}
-
-/** Applies non-overlapping edits to a text. */
-export function applyEdits(text: string, edits: readonly TextEdit[]): string {
-  const sorted = [...edits].sort((a, b) => b.start - a.start);
-  let out = text;
-  for (const edit of sorted) out = out.slice(0, edit.start) + edit.newText + out.slice(edit.end);
-  return out;
 }
 
 /** The text with LaTeX comments blanked out (same length, so offsets stay valid). */

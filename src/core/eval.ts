@@ -5,7 +5,8 @@ import { basename, dirname, extname, isAbsolute, join, relative, resolve } from 
 import { fileURLToPath } from 'node:url';
 import type { Attempt, Logger, Metrics, ModelClient, PresetName, ReconstructionResult, Renderer } from './types';
 import { silentLogger } from './types';
-import { RefigureError, describeError, isAbort, throwIfAborted } from './errors';
+import { RefigureError, describeError, errorCode, isAbort, throwIfAborted } from './errors';
+import { round3 } from '../shared/values';
 import { reconstruct } from './pipeline';
 import { extractCode } from './extract';
 import { bestAttempt } from './refine';
@@ -325,7 +326,7 @@ async function evaluateItem(item: EvalItem, options: EvalOptions, outDir: string
     const record = recordFrom(item, seen, outDir, started, provider, modelName);
     record.error = describeError(error);
     // A reply without code is the model's failure, like code that does not run; anything else is the run's.
-    const noCode = error instanceof RefigureError && error.message.startsWith('The model replied without code');
+    const noCode = errorCode(error) === 'no-code';
     record.status = noCode ? 'failed' : 'error';
     logger.warn(`${item.id}: ${record.error}`);
     return record;
@@ -681,10 +682,6 @@ function sum(values: readonly number[]): number {
   let total = 0;
   for (const v of values) total += v;
   return total;
-}
-
-function round3(value: number): number {
-  return Math.round(value * 1000) / 1000;
 }
 
 /** Writes summary.json and summary.md into the run folder. */

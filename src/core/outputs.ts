@@ -45,7 +45,8 @@ export async function checkOutputs(imagePath: string, paths: OutputPaths): Promi
 }
 
 /**
- * Writes the four files and returns the result with paths pointing at them. The render and diff are
+ * Writes the four files of the attempt shown, with the whole history in the JSON, and returns the result with
+ * paths pointing at them. Only the shown attempt keeps its render and diff paths: the others' files are not kept. The render and diff are
  * copied out of the work folder; stale ones from an earlier run of the same image are removed when
  * this run has none. Each file is written to a temporary name first and renamed, so a reader never
  * sees half a file.
@@ -59,8 +60,8 @@ export async function writeOutputs(result: ReconstructionResult, paths: OutputPa
     ...attempt,
     render: {
       ...attempt.render,
-      png: attempt.best ? (png ?? undefined) : undefined,
-      diffPng: attempt.best ? (diff ?? undefined) : undefined,
+      png: attempt.index === result.shown ? (png ?? undefined) : undefined,
+      diffPng: attempt.index === result.shown ? (diff ?? undefined) : undefined,
     },
   }));
   const written: ReconstructionResult = {

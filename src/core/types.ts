@@ -169,10 +169,16 @@ export interface ModelClient {
   chat(request: ChatRequest): Promise<ModelReply[]>;
 }
 
-/** One round or candidate of a reconstruction. */
+export type AttemptKind = 'initial' | 'candidate' | 'repair' | 'refine' | 'edit';
+
+/** One round, candidate or edit of a reconstruction; the history keeps every one. */
 export interface Attempt {
   index: number;
-  kind: 'initial' | 'candidate' | 'repair' | 'refine' | 'edit';
+  kind: AttemptKind;
+  /** The attempt this one repaired, refined or edited. */
+  from?: number;
+  /** Who wrote the code: a model's name, `offline-trace`, or `user` for an edit. */
+  author?: string;
   code: string;
   render: RenderOutcome;
   metrics?: Metrics;
@@ -190,9 +196,28 @@ export type ProgressEvent =
   | { kind: 'tokens'; text: string; tokens: number; elapsedMs: number }
   | { kind: 'attempt'; attempt: Attempt };
 
-/** One reconstruction: exactly what `refigure reconstruct --json` prints. */
+/** Why a note was written; callers decide on the code, the message is for people. */
+export type NoteCode =
+  | 'offline' // the offline trace made the code, no model was asked
+  | 'candidate-no-code' // a candidate reply had no code
+  | 'caption-failed' // the caption request failed
+  | 'caption-not-rendered' // no caption: nothing rendered to ground it in
+  | 'refine-target' // refinement reached the target fidelity
+  | 'refine-stalled' // the last round did not gain enough
+  | 'refine-no-code' // the last refine reply had no code
+  | 'refine-failed' // a refine round failed (endpoint)
+  | 'earlier-best'; // an earlier attempt of the history is still the best
+
+export interface Note {
+  code: NoteCode;
+  message: string;
+  /** The attempt the note is about, when it is about one. */
+  attempt?: number;
+}
+
+/** One reconstruction with its whole history: exactly what `refigure reconstruct --json` prints. */
 export interface ReconstructionResult {
-  version: 1;
+  version: 2;
   image: { path: string; width: number; height: number; format: ImageFormat };
   provider: Provider;
   model: string;
@@ -202,6 +227,14 @@ export interface ReconstructionResult {
   caption: string;
   altText: string;
   captionStyle: CaptionStyle;
+  /** The attempt whose code the caption was grounded in. */
+  captionAttempt: number | null;
+  /** Who wrote the caption: a model, or the offline trace (which describes no content). */
+  captionProvider: Provider | null;
+  /** The attempt `code`, `render` and `metrics` describe: the one shown (the best unless the user chose or edited another). */
+  shown: number;
+  /** The attempt with the highest fidelity among those that rendered. */
+  best: number;
   render: {
     ok: boolean;
     png: string | null;
@@ -215,8 +248,8 @@ export interface ReconstructionResult {
   timings: Record<string, number>;
   /** Files written by the CLI (absolute paths). */
   outputs?: { code: string; png: string | null; diff: string | null; json: string };
-  /** Notes a user should see, e.g. "no endpoint configured: offline trace used". */
-  notes: string[];
+  /** Notes of the last operation a user should see, e.g. that the offline trace was used. */
+  notes: Note[];
 }
 
 export interface Logger {

@@ -3,11 +3,11 @@ import * as vscode from 'vscode';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { imageGlob, imagePickExclude, isImagePath, orderImagePicks } from '../core/imagePick';
-import { RefigureError, describeError, isAbort } from '../core/errors';
+import { RefigureError } from '../core/errors';
 import type { Logger, ReconstructionResult } from '../core/types';
-import type { HostAction } from '../shared/protocol';
 import type { PanelOrigin } from './api';
 import { Disposable } from './dispose';
+import { actionLabel, reportError, runHostAction } from './hostActions';
 import { imageAtCursor, replaceAltText } from './markdown';
 import { insertLatexCaption, isLatexDocument, latexImageAtCursor } from './latex';
 import type { PanelManager, RefigurePanel } from './panel';
@@ -251,74 +251,30 @@ export class Commands extends Disposable {
     if (endpoint || process.env.REFIGURE_ENDPOINT || process.env.OPENAI_BASE_URL) return;
     if (this.deps.globalState.get<boolean>(offlineNoticeKey)) return;
     await this.deps.globalState.update(offlineNoticeKey, true);
-    const configure = vscode.l10n.t('Configure Endpoint');
+    const configure = actionLabel('configureEndpoint');
     const answer = await vscode.window.showInformationMessage(
       vscode.l10n.t('No model endpoint is configured: Refigure uses the offline trace until you set one.'),
       configure,
     );
-    if (answer === configure) await runHostAction('configureEndpoint', this.deps);
+    if (answer === configure) await runHostAction('configureEndpoint');
   }
 
-  /** A notification only when the user can act; cancellation is quiet; code errors stay in the panel. */
   reportError(error: unknown): void {
-    if (isAbort(error)) return;
-    const message = describeError(error);
-    this.deps.logger.error(message);
-    const showLog = vscode.l10n.t('Show Log');
-    const buttons: Array<[string, HostAction]> = [];
-    if (error instanceof RefigureError) {
-      if (error.kind === 'endpoint') {
-        buttons.push([vscode.l10n.t('Configure Endpoint'), 'configureEndpoint'], [vscode.l10n.t('Set API Key'), 'setApiKey']);
-      } else if (error.kind === 'environment') {
-        buttons.push([vscode.l10n.t('Select Python Interpreter'), 'selectPython']);
-      }
-    }
-    buttons.push([showLog, 'showLog']);
-    void vscode.window.showErrorMessage(vscode.l10n.t('Refigure: {0}', message), ...buttons.map(([label]) => label)).then((answer) => {
-      const action = buttons.find(([label]) => label === answer)?.[1];
-      if (action) void runHostAction(action, this.deps);
-    });
+    reportError(error, this.deps.logger);
   }
 }
 
 /** Says that nothing was written because the offline trace does not describe figures, with the way to a model. */
 export function reportUndescribedFigure(): void {
-  const configure = vscode.l10n.t('Configure Endpoint');
+  const configure = actionLabel('configureEndpoint');
   void vscode.window
     .showWarningMessage(
       vscode.l10n.t('The offline trace does not describe figures, so nothing was written into the document. Configure a model endpoint for a caption.'),
       configure,
     )
     .then((answer) => {
-      if (answer === configure) void vscode.commands.executeCommand('workbench.action.openSettings', 'refigure.endpoint');
+      if (answer === configure) void runHostAction('configureEndpoint');
     });
-}
-
-export async function runHostAction(action: HostAction, deps: Pick<CommandDeps, 'channel'>): Promise<void> {
-  switch (action) {
-    case 'configureEndpoint':
-      await vscode.commands.executeCommand('workbench.action.openSettings', 'refigure.endpoint');
-      return;
-    case 'setApiKey':
-      await vscode.commands.executeCommand('refigure.setApiKey');
-      return;
-    case 'selectPython':
-      await vscode.commands.executeCommand('refigure.selectPythonInterpreter');
-      return;
-    case 'showLog':
-      deps.channel.show();
-      return;
-    case 'trustWorkspace':
-      await vscode.commands.executeCommand('workbench.trust.manage');
-      return;
-    case 'reconstruct':
-      // Handled by the panel itself, which knows its image.
-      return;
-    default: {
-      const never: never = action;
-      throw new Error(`Unknown action ${String(never)}`);
-    }
-  }
 }
 
 /** The URI a command was invoked with: explorer and editor menus pass (uri, selected uris). */

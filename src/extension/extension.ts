@@ -3,7 +3,8 @@ import * as vscode from 'vscode';
 import { describeError } from '../core/errors';
 import type { InsertTarget } from '../shared/protocol';
 import type { CaptionInserter, NotebookSupportDeps, RefigureApi } from './api';
-import { Commands, runHostAction } from './commands';
+import { Commands } from './commands';
+import { reportError } from './hostActions';
 import { Disposable } from './dispose';
 import { createLog } from './log';
 import { altTextInserter, registerMarkdownContext } from './markdown';
@@ -31,7 +32,6 @@ class Refigure extends Disposable {
     this.inserters.set('altText', altTextInserter);
     this.inserters.set('latexCaption', latexCaptionInserter);
     this._register(registerMarkdownContext());
-    let commands: Commands | undefined;
     this.panels = this._register(
       new PanelManager({
         extensionUri: context.extensionUri,
@@ -41,11 +41,10 @@ class Refigure extends Disposable {
         logger,
         modelClient: () => modelClientFor(settings, context.secrets, logger),
         inserters: this.inserters,
-        runAction: (action) => runHostAction(action, { channel }),
-        reportError: (error) => commands?.reportError(error),
+        reportError: (error) => reportError(error, logger),
       }),
     );
-    commands = this.commands = this._register(
+    this.commands = this._register(
       new Commands({ panels: this.panels, settings, renderService: this.renderService, secrets: context.secrets, channel, logger, globalState: context.globalState }),
     );
     this.notebookDeps = {

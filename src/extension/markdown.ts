@@ -2,7 +2,8 @@
 import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
-import { findImageLinkAt, findImageLinks, linkTargetPath, toAltText, type MarkdownImageLink } from '../core/markdownImage';
+import { findImageLinkAt, linkTargetPath, type MarkdownImageLink } from '../core/markdownImage';
+import { markdownAltTextEdit } from '../core/documents';
 import { RefigureError } from '../core/errors';
 import type { CaptionInserter, PanelOrigin } from './api';
 
@@ -40,34 +41,20 @@ export function resolveLinkTarget(document: vscode.TextDocument, destination: st
   return vscode.Uri.file(found);
 }
 
-/** Replaces the alt text of the image's link (the one the panel was opened from, else the first link to that image). */
+/** Replaces the alt text of the image's link (the one the panel was opened from, else the first link to that image outside fenced code). */
 export async function replaceAltText(origin: Extract<PanelOrigin, { kind: 'markdown' }>, imagePath: string, caption: string): Promise<boolean> {
   const document = await vscode.workspace.openTextDocument(origin.document);
-  const text = document.getText();
-  const pointsAtImage = (link: MarkdownImageLink): boolean => {
+  const pointsAtImage = (destination: string): boolean => {
     try {
-      return resolveLinkTarget(document, link.path).fsPath === imagePath;
+      return resolveLinkTarget(document, destination).fsPath === imagePath;
     } catch {
       return false;
     }
   };
-  let link = findImageLinkAt(text, origin.offset);
-  if (!link || !pointsAtImage(link)) {
-    // The document changed since the panel opened: find the link by its target instead.
-    link = undefined;
-    let lineStart = 0;
-    for (const line of text.split('\n')) {
-      const match = findImageLinks(line).find(pointsAtImage);
-      if (match) {
-        link = { ...match, start: match.start + lineStart, end: match.end + lineStart, altStart: match.altStart + lineStart, altEnd: match.altEnd + lineStart };
-        break;
-      }
-      lineStart += line.length + 1;
-    }
-  }
-  if (!link) return false;
+  const found = markdownAltTextEdit(document.getText(), { offset: origin.offset, pointsAtImage }, caption);
+  if (!found) return false;
   const edit = new vscode.WorkspaceEdit();
-  edit.replace(document.uri, new vscode.Range(document.positionAt(link.altStart), document.positionAt(link.altEnd)), toAltText(caption));
+  edit.replace(document.uri, new vscode.Range(document.positionAt(found.start), document.positionAt(found.end)), found.newText);
   return vscode.workspace.applyEdit(edit);
 }
 

@@ -1,20 +1,20 @@
-// The Refigure panel: one webview per image, its reconstruction runs, the live code loop and the panel's actions.
+// The Refigure panel: a view over one reconstruction session per image, the live code loop and the panel's actions.
 import * as vscode from 'vscode';
 import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
-import { captionFor, reconstruct, renderCode } from '../core/pipeline';
 import { RefigureError, describeError, isAbort } from '../core/errors';
-import { bestAttempt, refineOnce } from '../core/refine';
-import type { Attempt, Logger, ModelClient, ProgressEvent, ReconstructionResult, RenderOutcome } from '../core/types';
+import { ReconstructionSession, type OperationOptions } from '../core/session';
+import { parseResult } from '../core/resultFile';
+import { captionDescribesFigure } from '../core/caption';
+import type { Attempt, Logger, ModelClient, ProgressEvent, ReconstructionResult } from '../core/types';
 import {
   assertNever,
   defaultWebviewState,
   parseWebviewMessage,
   parseWebviewState,
   type AttemptView,
-  type HostAction,
   type HostMessage,
   type InsertTarget,
   type NoticeView,
@@ -25,11 +25,11 @@ import {
 } from '../shared/protocol';
 import type { CaptionInserter, PanelOrigin, PanelSnapshot } from './api';
 import { Disposable, withCancellableProgress } from './dispose';
+import { actionsForError, runHostAction } from './hostActions';
 import { buildPanelHtml, createNonce } from './panelHtmlPure';
 import { webviewStrings } from './strings';
 import type { RenderService } from './services';
 import type { Settings } from './settings';
-import { captionDescribesFigure } from '../core/caption';
 
 export const panelViewType = 'refigure.panel';
 
@@ -42,7 +42,6 @@ export interface PanelHost {
   logger: Logger;
   modelClient(): Promise<ModelClient | undefined>;
   inserters: ReadonlyMap<InsertTarget, CaptionInserter>;
-  runAction(action: HostAction): Promise<void>;
   reportError(error: unknown): void;
   onStateChanged(panel: RefigurePanel): void;
   onDisposed(panel: RefigurePanel): void;
@@ -58,15 +57,15 @@ export class RefigurePanel extends Disposable {
   readonly workDir: string;
   readonly codePath: string;
   private status: PanelStatus = 'idle';
-  private result: ReconstructionResult | undefined;
+  /** The session, opened on first use; until then a restored panel shows its saved result. */
+  private session: Promise<ReconstructionSession> | undefined;
+  private latest: ReconstructionResult | undefined;
   private lastError: string | undefined;
   private notice: NoticeView | undefined;
-  private shown: number | undefined;
   private origin: PanelOrigin = { kind: 'file' };
   private run: AbortController | undefined;
   private liveRun: AbortController | undefined;
   private liveTimer: ReturnType<typeof setTimeout> | undefined;
-  private editCount = 0;
   private lastProgressPost = 0;
 
   constructor(
@@ -79,9 +78,8 @@ export class RefigurePanel extends Disposable {
     super();
     this.workDir = workDirFor(host.workRoot, imagePath);
     if (saved) {
-      this.result = saved.result;
+      this.latest = saved.result;
       this.status = saved.result.render.ok ? 'rendered' : 'error';
-      this.lastError = saved.result.render.ok ? undefined : (saved.result.render.error?.message ?? undefined);
       if (saved.markdown) this.origin = { kind: 'markdown', document: vscode.Uri.parse(saved.markdown.document), offset: saved.markdown.offset };
     }
     this.codePath = join(this.workDir, `${stemOf(imagePath)}.refigure.py`);
@@ -101,14 +99,14 @@ export class RefigurePanel extends Disposable {
     this._register(webviewPanel.onDidDispose(() => this.dispose()));
     this._register(
       vscode.window.tabGroups.onDidChangeTabs(() => {
-        if (this.result) this.post({ type: 'view', view: this.view() });
+        if (this.latest) this.post({ type: 'view', view: this.view() });
       }),
     );
     webview.html = this.html(state ?? defaultWebviewState(imagePath));
   }
 
   snapshot(): PanelSnapshot {
-    return { imagePath: this.imagePath, status: this.status, result: this.result, lastError: this.lastError };
+    return { imagePath: this.imagePath, status: this.status, result: this.latest, lastError: this.lastError };
   }
 
   /** Sends the view again, e.g. after the workspace became trusted. */
@@ -118,7 +116,7 @@ export class RefigurePanel extends Disposable {
 
   setOrigin(origin: PanelOrigin): void {
     this.origin = origin;
-    if (this.result) void this.save();
+    if (this.latest) void this.save();
     this.changed();
   }
 
@@ -127,139 +125,62 @@ export class RefigurePanel extends Disposable {
   }
 
   getResult(): ReconstructionResult | undefined {
-    return this.result;
+    return this.latest;
   }
 
   reveal(): void {
     this.webviewPanel.reveal(undefined, false);
   }
 
-  /** One reconstruction with a cancellable notification; throws what went wrong (the caller reports it). */
+  /** Reconstructs (again): new attempts join the history. Throws what went wrong (the caller reports it). */
   async reconstruct(): Promise<ReconstructionResult> {
+    // A new reconstruction replaces one that is running.
     this.run?.abort();
-    const controller = new AbortController();
-    this.run = controller;
-    this.lastError = undefined;
-    this.notice = undefined;
-    this.shown = undefined;
-    this.setStatus('streaming');
-    const name = basename(this.imagePath);
-    try {
-      return await withCancellableProgress(vscode.l10n.t('Refigure: {0}', name), controller, async (progress) => {
-        const model = await this.host.modelClient();
-        if (!model) {
-          this.notice = {
-            message: vscode.l10n.t('No model endpoint is configured, so the offline trace is used. It traces shapes and colours; it does not understand the figure.'),
-            actions: ['configureEndpoint'],
-          };
-        }
-        const renderer = await this.host.renderService.get();
-        controller.signal.throwIfAborted();
-        await mkdir(this.workDir, { recursive: true });
-        const settings = this.host.settings.current;
-        const started = Date.now();
-        const result = await reconstruct({
-          imagePath: this.imagePath,
-          renderer,
-          workDir: this.workDir,
-          model,
-          preset: settings.preset,
-          captionStyle: settings.captionStyle,
-          renderTimeoutMs: settings.renderTimeoutSeconds * 1000,
-          refine: settings.refineRounds,
-          signal: controller.signal,
-          logger: this.host.logger,
-          onProgress: (event) => this.onProgress(event, started, progress),
-        });
-        controller.signal.throwIfAborted();
-        this.result = result;
-        this.lastError = result.render.ok ? undefined : (result.render.error?.message ?? vscode.l10n.t('The code did not render.'));
-        this.host.logger.info(
-          `Reconstructed ${this.imagePath} with ${result.model} in ${result.timings.total ?? '?'} s: ${result.render.ok ? `fidelity ${result.metrics?.fidelity ?? 'n/a'}` : `did not render (${result.render.error?.kind})`}.`,
-        );
-        await this.save();
-        this.setStatus(result.render.ok ? 'rendered' : 'error');
-        return result;
+    return this.operate(vscode.l10n.t('Refigure: {0}', basename(this.imagePath)), async (session, options) => {
+      const model = await this.host.modelClient();
+      if (!model) {
+        this.notice = {
+          message: vscode.l10n.t('No model endpoint is configured, so the offline trace is used. It traces shapes and colours; it does not understand the figure.'),
+          actions: ['configureEndpoint'],
+        };
+      }
+      const settings = this.host.settings.current;
+      const result = await session.reconstruct({
+        ...options,
+        model,
+        preset: settings.preset,
+        captionStyle: settings.captionStyle,
+        refine: settings.refineRounds,
+        candidates: settings.candidates,
+        target: settings.target,
       });
-    } catch (error) {
-      // A newer run replaced this one: its state is the newer run's to report.
-      if (this.run !== controller) throw error;
-      if (isAbort(error) || controller.signal.aborted) {
-        this.lastError = vscode.l10n.t('Cancelled.');
-        this.setStatus('cancelled');
-      } else {
-        this.lastError = describeError(error);
-        this.notice = { message: this.lastError, actions: actionsFor(error) };
-        this.setStatus('error');
-      }
-      throw error;
-    } finally {
-      if (this.run === controller) {
-        this.run = undefined;
-        // Refine becomes available only once nothing runs.
-        this.changed();
-      }
-    }
+      this.host.logger.info(
+        `Reconstructed ${this.imagePath} with ${result.model}: ${result.render.ok ? `fidelity ${result.metrics?.fidelity ?? 'n/a'}` : `did not render (${result.render.error?.kind})`}.`,
+      );
+      return result;
+    });
   }
 
-  /** One more round with the model on the current result (the panel's Refine), keeping the best attempt. */
+  /** More rounds with the model from the attempt shown (the user's edit included), keeping the best. */
   async refine(): Promise<ReconstructionResult> {
-    const current = this.requireResult();
-    if (this.run) throw new Error(vscode.l10n.t('Wait for the running reconstruction to finish, or cancel it.'));
-    const controller = new AbortController();
-    this.run = controller;
-    this.setStatus('streaming');
-    try {
-      return await withCancellableProgress(vscode.l10n.t('Refigure: refining {0}', basename(this.imagePath)), controller, async (progress) => {
-        const model = await this.host.modelClient();
-        if (!model) throw new RefigureError('usage', vscode.l10n.t('Refining needs a model endpoint.'), vscode.l10n.t('Set refigure.endpoint.'));
-        const renderer = await this.host.renderService.get();
-        const settings = this.host.settings.current;
-        const started = Date.now();
-        const result = await refineOnce({
-          result: current,
-          model,
-          renderer,
-          workDir: this.workDir,
-          preset: settings.preset,
-          renderTimeoutMs: settings.renderTimeoutSeconds * 1000,
-          signal: controller.signal,
-          logger: this.host.logger,
-          onProgress: (event) => this.onProgress(event, started, progress),
-        });
-        this.result = result;
-        this.shown = undefined;
-        await this.save();
-        this.setStatus(result.render.ok ? 'rendered' : 'error');
-        return result;
-      });
-    } catch (error) {
-      this.setStatus(this.result?.render.ok ? 'rendered' : 'error');
-      throw error;
-    } finally {
-      if (this.run === controller) this.run = undefined;
-      this.changed();
-    }
+    this.requireIdle();
+    return this.operate(vscode.l10n.t('Refigure: refining {0}', basename(this.imagePath)), async (session, options) => {
+      const model = await this.requireModel(vscode.l10n.t('Refining needs a model endpoint.'));
+      const settings = this.host.settings.current;
+      return session.refine({ ...options, model, preset: settings.preset, rounds: Math.max(1, settings.refineRounds) });
+    });
   }
 
-  /** A caption for the current code in the configured style (model required); updates the result. */
+  /** A caption for the attempt shown in the configured style (model required). Without a model, the caption there is when it describes the figure. */
   async generateCaption(): Promise<{ caption: string; altText: string } | undefined> {
-    const result = this.result;
+    const result = this.latest;
     if (!result?.render.ok) return undefined;
     const model = await this.host.modelClient();
     if (!model) return result.caption && captionDescribesFigure(result) ? { caption: result.caption, altText: result.altText } : undefined;
-    const controller = new AbortController();
-    return withCancellableProgress(vscode.l10n.t('Refigure: writing a caption'), controller, async () => {
-      const renderer = await this.host.renderService.get();
-      const style = this.host.settings.current.captionStyle;
-      const caption = await captionFor({ imagePath: this.imagePath, code: result.code, model, renderer, workDir: this.workDir, style, signal: controller.signal });
-      result.caption = caption.caption;
-      result.altText = caption.altText;
-      result.captionStyle = style;
-      await this.save();
-      this.changed();
-      return caption;
-    });
+    this.requireIdle();
+    return this.operate(vscode.l10n.t('Refigure: writing a caption'), (session, options) =>
+      session.recaption({ ...options, model, style: this.host.settings.current.captionStyle }),
+    );
   }
 
   /** True when something was running. */
@@ -279,7 +200,7 @@ export class RefigurePanel extends Disposable {
     if (this.liveTimer) clearTimeout(this.liveTimer);
     this.liveTimer = setTimeout(() => {
       this.liveTimer = undefined;
-      void this.renderEdited(document.getText()).catch((error: unknown) => this.host.reportError(error));
+      void this.renderEdited(document.getText(), false).catch((error: unknown) => this.host.reportError(error));
     }, 300);
   }
 
@@ -291,44 +212,108 @@ export class RefigurePanel extends Disposable {
     this.host.onDisposed(this);
   }
 
+  // ── the session ────────────────────────────────────────────────────────────
+
+  private sessionFor(): Promise<ReconstructionSession> {
+    if (!this.session) {
+      const options = { renderer: this.host.renderService.asRenderer(), workDir: this.workDir, logger: this.host.logger };
+      const opening = this.latest ? ReconstructionSession.resume(this.latest, options) : ReconstructionSession.open(this.imagePath, options);
+      this.session = opening;
+      // A failed open (the image is gone) is tried again next time.
+      opening.catch(() => {
+        if (this.session === opening) this.session = undefined;
+      });
+    }
+    return this.session;
+  }
+
+  /**
+   * Runs one session operation under a cancellable notification: the status, the error and its buttons, the
+   * saved history and the code editor all follow from it here, whichever action started it.
+   */
+  private async operate<T>(title: string, work: (session: ReconstructionSession, options: OperationOptions) => Promise<T>): Promise<T> {
+    const controller = new AbortController();
+    this.run = controller;
+    this.lastError = undefined;
+    this.notice = undefined;
+    this.setStatus('streaming');
+    try {
+      return await withCancellableProgress(title, controller, async (progress) => {
+        const session = await this.sessionFor();
+        await mkdir(this.workDir, { recursive: true });
+        controller.signal.throwIfAborted();
+        const started = Date.now();
+        const value = await work(session, { signal: controller.signal, onProgress: (event) => this.onProgress(event, started, progress) });
+        controller.signal.throwIfAborted();
+        await this.settled(session);
+        this.setStatus(this.latest?.render.ok ? 'rendered' : 'error');
+        if (!this.latest?.render.ok) this.lastError = this.latest?.render.error?.message ?? vscode.l10n.t('The code did not render.');
+        return value;
+      });
+    } catch (error) {
+      // A newer run replaced this one: its state is the newer run's to report.
+      if (this.run !== controller) throw error;
+      // Attempts made before a cancel or an error stay in the history.
+      const session = await this.session?.catch(() => undefined);
+      if (session) await this.settled(session);
+      if (isAbort(error) || controller.signal.aborted) {
+        this.lastError = vscode.l10n.t('Cancelled.');
+        this.setStatus('cancelled');
+      } else {
+        this.lastError = describeError(error);
+        this.notice = { message: this.lastError, actions: actionsForError(error) };
+        this.setStatus('error');
+      }
+      throw error;
+    } finally {
+      if (this.run === controller) {
+        this.run = undefined;
+        // Refine becomes available only once nothing runs.
+        this.changed();
+      }
+    }
+  }
+
+  /** After any change to the session: keep its result, save it, and bring the code editor to the attempt shown. */
+  private async settled(session: ReconstructionSession): Promise<void> {
+    if (!session.hasResult) return;
+    this.latest = session.result();
+    await this.save();
+    void this.followShown().catch((error: unknown) => this.host.logger.warn(`The code editor could not follow the attempt shown: ${describeError(error)}`));
+  }
+
+  private requireIdle(): void {
+    if (this.run) {
+      throw new RefigureError('usage', vscode.l10n.t('Wait for the running reconstruction to finish, or cancel it.'), undefined, { code: 'busy' });
+    }
+  }
+
+  private async requireModel(message: string): Promise<ModelClient> {
+    const model = await this.host.modelClient();
+    if (!model) throw new RefigureError('endpoint', message, vscode.l10n.t('Set refigure.endpoint.'), { code: 'no-model' });
+    return model;
+  }
+
   // ── rendering edited code ──────────────────────────────────────────────────
 
-  private async renderEdited(code: string): Promise<RenderOutcome | undefined> {
-    const result = this.result;
-    if (!result) throw new Error(vscode.l10n.t('Reconstruct the figure first.'));
+  /** Renders the user's code as a new attempt and shows it; unchanged code is no edit unless `force`. */
+  private async renderEdited(code: string, force: boolean): Promise<Attempt | undefined> {
+    const session = this.latest ? await this.sessionFor() : undefined;
+    if (!session?.hasResult) throw new RefigureError('usage', vscode.l10n.t('Reconstruct the figure first.'), undefined, { code: 'no-attempt' });
+    if (!force && session.shown?.code === code) return undefined;
     this.liveRun?.abort();
     const controller = new AbortController();
     this.liveRun = controller;
     this.setStatus('rendering');
     try {
-      const renderer = await this.host.renderService.get();
       await mkdir(this.workDir, { recursive: true });
-      const index = result.attempts.length;
-      const outcome = await renderCode({
-        code,
-        imagePath: this.imagePath,
-        renderer,
-        workDir: this.workDir,
-        stem: `edit-${++this.editCount}-${Date.now().toString(36)}`,
-        renderTimeoutMs: this.host.settings.current.renderTimeoutSeconds * 1000,
-        signal: controller.signal,
-      });
-      if (controller.signal.aborted) return undefined;
-      const attempt: Attempt = { index, kind: 'edit', code, render: outcome, metrics: outcome.metrics, seconds: outcome.seconds, best: false };
-      result.attempts.push(attempt);
-      const best = bestAttempt(result.attempts);
-      for (const a of result.attempts) a.best = a === best;
-      // The user's own edit is what the panel, the caption and Save Code now stand for.
-      result.code = code;
-      result.render = { ok: outcome.ok, png: outcome.png ?? null, diff: outcome.diffPng ?? null, error: outcome.error ?? null, seconds: outcome.seconds, sandbox: outcome.sandbox };
-      result.metrics = outcome.metrics ?? null;
-      this.shown = index;
-      this.lastError = outcome.ok ? undefined : outcome.error?.message;
-      this.host.logger.info(`Re-rendered edited code for ${basename(this.imagePath)}: ${outcome.ok ? `fidelity ${outcome.metrics?.fidelity ?? 'n/a'}` : outcome.error?.message}.`);
-      if (outcome.output) this.host.logger.debug(`Render output:\n${outcome.output}`);
+      const attempt = await session.acceptEdit(code, { signal: controller.signal });
+      this.latest = session.result();
+      this.lastError = attempt.render.ok ? undefined : attempt.render.error?.message;
+      this.host.logger.info(`Re-rendered edited code for ${basename(this.imagePath)}: ${attempt.render.ok ? `fidelity ${attempt.metrics?.fidelity ?? 'n/a'}` : attempt.render.error?.message}.`);
       await this.save();
-      this.setStatus(outcome.ok ? 'rendered' : 'error');
-      return outcome;
+      this.setStatus(attempt.render.ok ? 'rendered' : 'error');
+      return attempt;
     } catch (error) {
       if (isAbort(error) || controller.signal.aborted) return undefined;
       this.lastError = describeError(error);
@@ -355,6 +340,7 @@ export class RefigurePanel extends Disposable {
         this.cancel();
         return;
       case 'request':
+        this.post({ type: 'accepted', id: message.id });
         this.handle(message.request).then(
           (text) => this.post({ type: 'response', id: message.id, ok: true, message: text }),
           (error: unknown) => this.post({ type: 'response', id: message.id, ok: false, error: isAbort(error) ? vscode.l10n.t('Cancelled.') : describeError(error) }),
@@ -372,8 +358,8 @@ export class RefigurePanel extends Disposable {
         return undefined;
       case 'rerender': {
         const code = this.openCodeDocument()?.getText() ?? this.requireResult().code;
-        const outcome = await this.renderEdited(code);
-        return outcome?.ok ? vscode.l10n.t('Rendered.') : outcome?.error?.message;
+        const attempt = await this.renderEdited(code, true);
+        return attempt?.render.ok ? vscode.l10n.t('Rendered.') : attempt?.render.error?.message;
       }
       case 'saveCode':
         return this.saveNextToImage();
@@ -389,23 +375,27 @@ export class RefigurePanel extends Disposable {
       }
       case 'insertCaption':
         return this.insertCaption(request.target);
-      case 'showAttempt': {
-        const result = this.requireResult();
-        if (!result.attempts[request.attempt]) throw new Error(vscode.l10n.t('There is no attempt {0}.', request.attempt + 1));
-        this.shown = request.attempt;
-        this.changed();
+      case 'showAttempt':
+        await this.showAttempt(request.attempt);
         return undefined;
-      }
       case 'action':
         if (request.action === 'reconstruct') {
           this.reconstruct().catch((error: unknown) => this.host.reportError(error));
           return undefined;
         }
-        await this.host.runAction(request.action);
+        await runHostAction(request.action);
         return undefined;
       default:
         return assertNever(request);
     }
+  }
+
+  /** Shows another attempt: the figures, Save, Copy, Insert, Refine and the code editor follow it. */
+  async showAttempt(index: number): Promise<void> {
+    const session = await this.sessionFor();
+    session.select(index);
+    await this.settled(session);
+    this.setStatus(this.latest?.render.ok ? 'rendered' : 'error');
   }
 
   async insertCaption(target: InsertTarget): Promise<string | undefined> {
@@ -418,9 +408,10 @@ export class RefigurePanel extends Disposable {
     return inserter.insert({ ...context, caption: result.caption, altText: result.altText, code: result.code });
   }
 
+  /** The result as shown: its `code`, `render` and `metrics` are the attempt shown. */
   private requireResult(): ReconstructionResult {
-    if (!this.result) throw new Error(vscode.l10n.t('Reconstruct the figure first.'));
-    return this.result;
+    if (!this.latest) throw new RefigureError('usage', vscode.l10n.t('Reconstruct the figure first.'), undefined, { code: 'no-attempt' });
+    return this.latest;
   }
 
   // ── code editor and files ──────────────────────────────────────────────────
@@ -429,35 +420,46 @@ export class RefigurePanel extends Disposable {
     return vscode.workspace.textDocuments.find((d) => this.isCodeDocument(d) && !d.isClosed);
   }
 
-  /** Opens the code of an attempt (default: the shown one) in a real Python editor beside the panel. */
+  /** Opens the code of the attempt shown (or of `attemptIndex`, which is then shown) in a real Python editor beside the panel. */
   async openCode(attemptIndex?: number): Promise<vscode.TextEditor> {
-    const result = this.requireResult();
-    const index = attemptIndex ?? this.shown;
-    const code = index !== undefined ? (result.attempts[index]?.code ?? result.code) : result.code;
+    if (attemptIndex !== undefined) await this.showAttempt(attemptIndex);
+    const { code } = this.requireResult();
     await mkdir(this.workDir, { recursive: true });
-    const uri = vscode.Uri.file(this.codePath);
-    const open = this.openCodeDocument();
-    if (open) {
-      if (open.getText() !== code) {
-        // Through a WorkspaceEdit so that switching attempts in an open editor can be undone.
-        const edit = new vscode.WorkspaceEdit();
-        edit.replace(uri, new vscode.Range(open.positionAt(0), open.positionAt(open.getText().length)), code);
-        await vscode.workspace.applyEdit(edit);
-      }
-    } else {
-      await writeFile(this.codePath, code, 'utf8');
-    }
-    const document = await vscode.workspace.openTextDocument(uri);
+    if (this.openCodeDocument()) await this.followShown();
+    else await writeFile(this.codePath, code, 'utf8');
+    const document = await vscode.workspace.openTextDocument(vscode.Uri.file(this.codePath));
     const typed = document.languageId === 'python' ? document : await vscode.languages.setTextDocumentLanguage(document, 'python');
     const editor = await vscode.window.showTextDocument(typed, { viewColumn: vscode.ViewColumn.Beside, preview: false });
     this.changed();
     return editor;
   }
 
-  /** Writes `<name>.refigure.py` beside the image, asking before replacing one that exists unless `overwrite` says. */
+  /**
+   * Brings an open code editor to the attempt shown, through a WorkspaceEdit (undoable) and a save. Unsaved edits
+   * of the user's are replaced only when they say so.
+   */
+  private async followShown(): Promise<void> {
+    const document = this.openCodeDocument();
+    const code = this.latest?.code;
+    if (!document || code === undefined || document.getText() === code) return;
+    if (document.isDirty) {
+      const replace = vscode.l10n.t('Replace');
+      const answer = await vscode.window.showWarningMessage(
+        vscode.l10n.t('The code of {0} has unsaved edits. Replace them with attempt {1}, which the panel shows?', basename(this.imagePath), (this.latest?.shown ?? 0) + 1),
+        replace,
+      );
+      if (answer !== replace || this.latest?.code !== code) return;
+    }
+    const edit = new vscode.WorkspaceEdit();
+    edit.replace(document.uri, new vscode.Range(document.positionAt(0), document.positionAt(document.getText().length)), code);
+    await vscode.workspace.applyEdit(edit);
+    // Saved so the editor is not left dirty; the save renders nothing, as the text is the attempt shown.
+    await document.save();
+  }
+
+  /** Writes the attempt shown as `<name>.refigure.py` beside the image, asking before replacing one unless `overwrite` says. */
   async saveNextToImage(options: { overwrite?: boolean } = {}): Promise<string | undefined> {
-    const result = this.requireResult();
-    const code = this.openCodeDocument()?.getText() ?? result.code;
+    const { code } = this.requireResult();
     const target = join(dirname(this.imagePath), `${stemOf(this.imagePath)}.refigure.py`);
     if (existsSync(target) && options.overwrite !== true) {
       if (options.overwrite === false) return vscode.l10n.t('Not saved: {0} already exists.', basename(target));
@@ -470,15 +472,15 @@ export class RefigurePanel extends Disposable {
       if (answer !== replace) return vscode.l10n.t('Not saved.');
     }
     await vscode.workspace.fs.writeFile(vscode.Uri.file(target), Buffer.from(code, 'utf8'));
-    this.host.logger.info(`Saved the code to ${target}.`);
+    this.host.logger.info(`Saved attempt ${(this.latest?.shown ?? 0) + 1} to ${target}.`);
     return vscode.l10n.t('Saved {0}.', basename(target));
   }
 
   private async save(): Promise<void> {
-    if (!this.result) return;
+    if (!this.latest) return;
     await mkdir(this.workDir, { recursive: true });
     const origin = this.origin;
-    const file: ResultFile = { result: this.result, markdown: origin.kind === 'markdown' ? { document: origin.document.toString(), offset: origin.offset } : undefined };
+    const file: ResultFile = { result: this.latest, markdown: origin.kind === 'markdown' ? { document: origin.document.toString(), offset: origin.offset } : undefined };
     await writeFile(join(this.workDir, 'result.json'), JSON.stringify(file), 'utf8');
   }
 
@@ -501,7 +503,6 @@ export class RefigurePanel extends Disposable {
         return;
       }
       case 'attempt':
-        this.host.logger.debug(`Attempt ${event.attempt.index + 1}: ${event.attempt.render.ok ? 'rendered' : event.attempt.render.error?.message}`);
         return;
       default:
         assertNever(event);
@@ -535,10 +536,12 @@ export class RefigurePanel extends Disposable {
   }
 
   private view(): PanelView {
-    const result = this.result;
+    const result = this.latest;
     const attempts: AttemptView[] = (result?.attempts ?? []).map((a) => ({
       index: a.index,
       kind: a.kind,
+      from: a.from,
+      author: a.author,
       ok: a.render.ok,
       best: a.best,
       pngUri: this.imageUri(a.render.png),
@@ -550,7 +553,6 @@ export class RefigurePanel extends Disposable {
       code: a.code,
       output: a.render.output,
     }));
-    const bestIndex = attempts.find((a) => a.best)?.index ?? (attempts.length ? attempts.length - 1 : undefined);
     const insertContext = { imagePath: this.imagePath, origin: this.origin };
     return {
       imageName: basename(this.imagePath),
@@ -564,16 +566,18 @@ export class RefigurePanel extends Disposable {
       caption: result?.caption || undefined,
       altText: result?.altText || undefined,
       captionStyle: result?.captionStyle,
+      captionAttempt: result?.captionAttempt ?? undefined,
       attempts,
-      shown: this.shown !== undefined && this.shown < attempts.length ? this.shown : bestIndex,
-      notes: [...(result?.notes ?? []), ...(this.lastError && this.status !== 'rendered' && !result?.render.error ? [this.lastError] : [])],
+      shown: result?.shown,
+      notes: result?.notes ?? [],
+      error: this.lastError && this.status !== 'rendered' && !result?.render.error ? this.lastError : undefined,
       notice: vscode.workspace.isTrusted
         ? this.noticeView(result)
         : { message: vscode.l10n.t('This workspace is not trusted, so Refigure renders nothing. Trust the workspace to run the code.'), actions: ['trustWorkspace'] },
       insertTargets: [...this.host.inserters]
         .filter(([target, inserter]) => (!result || captionDescribesFigure(result) || target === 'notebookCode') && inserter.canInsert(insertContext))
         .map(([target]) => target),
-      canRefine: result?.provider === 'model' && this.run === undefined,
+      canRefine: result !== undefined && this.run === undefined,
       trusted: vscode.workspace.isTrusted,
       live: this.isCodeTabOpen(),
     };
@@ -581,10 +585,8 @@ export class RefigurePanel extends Disposable {
 
   /** The offline note of a result carries the button that ends it; while running, the panel's own notice says the same. */
   private noticeView(result: ReconstructionResult | undefined): NoticeView | undefined {
-    if (result?.provider === 'offline') {
-      const note = result.notes.find((n) => /offline/i.test(n));
-      if (note) return { message: note, actions: ['configureEndpoint'] };
-    }
+    const offline = result?.notes.find((n) => n.code === 'offline');
+    if (offline) return { message: offline.message, actions: ['configureEndpoint'] };
     return this.notice;
   }
 
@@ -689,28 +691,20 @@ function workDirFor(workRoot: vscode.Uri, imagePath: string): string {
   return join(workRoot.fsPath, createHash('sha256').update(imagePath).digest('hex').slice(0, 16));
 }
 
-/** The last result saved for an image (to restore its panel after a reload), when its renders are still there. */
+/** The last result saved for an image (to restore its panel after a reload), when the render shown is still there. */
 async function loadSavedResult(workDir: string, imagePath: string, logger: Logger): Promise<ResultFile | undefined> {
   try {
-    const saved = JSON.parse(await readFile(join(workDir, 'result.json'), 'utf8')) as ResultFile;
-    if (saved.result?.version !== 1 || saved.result.image.path !== imagePath) return undefined;
-    if (saved.result.render.png && !existsSync(saved.result.render.png)) {
+    const file = JSON.parse(await readFile(join(workDir, 'result.json'), 'utf8')) as { result?: unknown; markdown?: ResultFile['markdown'] };
+    const result = parseResult(file.result);
+    if (result.image.path !== imagePath) return undefined;
+    if (result.render.png && !existsSync(result.render.png)) {
       logger.info(`The renders of ${basename(imagePath)} are gone; reconstruct it again.`);
       return undefined;
     }
-    return saved;
+    return { result, markdown: file.markdown };
   } catch (error) {
-    // Nothing saved yet, or from an older version: the panel starts idle.
+    // Nothing saved yet, or not readable: the panel starts idle.
     logger.debug(`No saved result for ${imagePath}: ${describeError(error)}`);
     return undefined;
   }
-}
-
-/** The buttons that fix an error of this kind. */
-function actionsFor(error: unknown): HostAction[] {
-  if (error instanceof RefigureError) {
-    if (error.kind === 'endpoint') return ['configureEndpoint', 'setApiKey', 'showLog'];
-    if (error.kind === 'environment') return ['selectPython', 'showLog'];
-  }
-  return ['showLog'];
 }

@@ -2,8 +2,8 @@
 import * as vscode from 'vscode';
 import { createRenderer } from '../core/render';
 import { findPython } from '../core/python';
-import { resolveEndpoint } from '../core/config';
-import { createModelClient } from '../core/model';
+import { completeModel, resolveEndpoint } from '../core/config';
+import { createModelClient, listModels } from '../core/model';
 import { RefigureError, describeError } from '../core/errors';
 import type { EndpointConfig, Logger, ModelClient, Renderer, SandboxLayer } from '../core/types';
 import { Disposable } from './dispose';
@@ -53,6 +53,26 @@ export class RenderService extends Disposable {
       });
     }
     return this.current;
+  }
+
+  /**
+   * A Renderer that always uses the current service (recreated when settings or trust change) and the current
+   * render time limit; what a panel's session holds.
+   */
+  asRenderer(): Renderer {
+    return {
+      render: async (request) => (await this.get()).render({ ...request, timeoutMs: request.timeoutMs ?? this.settings.current.renderTimeoutSeconds * 1000 }),
+      compare: async (original, rendered, diffPng, signal) => (await this.get()).compare(original, rendered, diffPng, signal),
+      convertImage: async (request) => (await this.get()).convertImage(request),
+      warm: () => {
+        this.get().then(
+          (renderer) => renderer.warm?.(),
+          () => undefined,
+        );
+      },
+      // The service outlives a panel; it is closed with the extension.
+      close: async () => undefined,
+    };
   }
 
   async reset(reason: string): Promise<void> {
@@ -122,14 +142,18 @@ export class RenderService extends Disposable {
   }
 }
 
-/** The endpoint from the settings (then REFIGURE_* / OPENAI_* environment variables) and the key from SecretStorage. */
+/**
+ * The endpoint from the settings (then REFIGURE_* / OPENAI_* environment variables) and the key from SecretStorage;
+ * a blank model name is filled in from the endpoint's `/models` when it serves one, as the CLI does.
+ */
 export async function endpointConfig(settings: Settings, secrets: vscode.SecretStorage): Promise<EndpointConfig | undefined> {
   const { endpoint, model } = settings.current;
   const apiKey = await secrets.get(apiKeySecret);
   try {
-    return resolveEndpoint({ endpoint, model, apiKey });
+    const config = resolveEndpoint({ endpoint, model, apiKey });
+    return config && (await completeModel(config, listModels, vscode.l10n.t('Name one in the refigure.model setting.')));
   } catch (error) {
-    if (error instanceof RefigureError) throw new RefigureError('endpoint', error.message, error.hint ?? vscode.l10n.t('Fix the refigure.endpoint setting.'));
+    if (error instanceof RefigureError && error.kind === 'usage') throw new RefigureError('endpoint', error.message, error.hint ?? vscode.l10n.t('Fix the refigure.endpoint setting.'));
     throw error;
   }
 }

@@ -1,6 +1,11 @@
 // The typed reader of Refigure's settings; changes take effect without a reload.
 import * as vscode from 'vscode';
 import type { CaptionStyle, PresetName } from '../core/types';
+import { presetNames } from '../core/presets';
+import { captionStyles } from '../core/caption';
+import { sandboxModes, type SandboxMode } from '../core/config';
+import { defaultTarget } from '../core/refine';
+import { oneOf } from '../shared/values';
 import { Disposable } from './dispose';
 
 export interface RefigureSettings {
@@ -10,24 +15,30 @@ export interface RefigureSettings {
   pythonPath: string;
   renderTimeoutSeconds: number;
   captionStyle: CaptionStyle;
-  sandbox: 'auto' | 'require-isolation';
+  sandbox: SandboxMode;
   refineRounds: number;
+  /** Independent first answers (the CLI's `--candidates`). */
+  candidates: number;
+  /** The fidelity that ends automatic refinement (the CLI's `--target`). */
+  target: number;
 }
 
 export type SettingKey = keyof RefigureSettings;
 
-const keys: SettingKey[] = ['endpoint', 'model', 'preset', 'pythonPath', 'renderTimeoutSeconds', 'captionStyle', 'sandbox', 'refineRounds'];
+const keys: SettingKey[] = ['endpoint', 'model', 'preset', 'pythonPath', 'renderTimeoutSeconds', 'captionStyle', 'sandbox', 'refineRounds', 'candidates', 'target'];
 
 export function readSettings(config: vscode.WorkspaceConfiguration = vscode.workspace.getConfiguration('refigure')): RefigureSettings {
   return {
     endpoint: str(config.get('endpoint')),
     model: str(config.get('model')),
-    preset: oneOf(config.get('preset'), ['codepercept', 'generic'] as const, 'codepercept'),
+    preset: oneOf(config.get('preset'), presetNames) ?? 'codepercept',
     pythonPath: str(config.get('pythonPath')),
     renderTimeoutSeconds: num(config.get('renderTimeoutSeconds'), 30, 1, 600),
-    captionStyle: oneOf(config.get('captionStyle'), ['alt', 'caption', 'detailed'] as const, 'caption'),
-    sandbox: oneOf(config.get('sandbox'), ['auto', 'require-isolation'] as const, 'auto'),
+    captionStyle: oneOf(config.get('captionStyle'), captionStyles) ?? 'caption',
+    sandbox: oneOf(config.get('sandbox'), sandboxModes) ?? 'auto',
     refineRounds: Math.round(num(config.get('refineRounds'), 0, 0, 10)),
+    candidates: Math.round(num(config.get('candidates'), 1, 1, 8)),
+    target: num(config.get('target'), defaultTarget, 0, 1),
   };
 }
 
@@ -60,8 +71,4 @@ function str(value: unknown): string {
 
 function num(value: unknown, fallback: number, min: number, max: number): number {
   return typeof value === 'number' && Number.isFinite(value) ? Math.min(max, Math.max(min, value)) : fallback;
-}
-
-function oneOf<T extends string>(value: unknown, allowed: readonly T[], fallback: T): T {
-  return allowed.includes(value as T) ? (value as T) : fallback;
 }

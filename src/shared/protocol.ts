@@ -1,4 +1,6 @@
 // The messages between the extension host and the Refigure panel's webview, imported by both sides.
+import type { Attempt, Metrics, Note, Provider, RenderError } from '../core/types';
+import { isRecord } from './values';
 
 export type PanelStatus = 'idle' | 'streaming' | 'rendering' | 'rendered' | 'error' | 'cancelled';
 
@@ -6,34 +8,17 @@ export type ViewMode = 'side' | 'swipe' | 'onion' | 'diff';
 
 export const viewModes: readonly ViewMode[] = ['side', 'swipe', 'onion', 'diff'];
 
-export interface MetricsView {
-  fidelity: number;
-  ssim: number;
-  pixelMatch: number;
-  edgeF1: number;
-  colorDistance: number;
-}
+export type MetricsView = Metrics;
+export type RenderErrorView = RenderError;
+export type NoteView = Note;
 
-export interface RenderErrorView {
-  kind: string;
-  message: string;
-  traceback?: string;
-  line?: number;
-}
-
-/** One attempt as the panel shows it; image addresses are webview URIs with a cache-busting query. */
-export interface AttemptView {
-  index: number;
-  kind: string;
+/** One attempt of the history as the panel shows it; image addresses are webview URIs with a cache-busting query. */
+export interface AttemptView extends Pick<Attempt, 'index' | 'kind' | 'from' | 'author' | 'best' | 'seconds' | 'code' | 'metrics'> {
   ok: boolean;
-  best: boolean;
   pngUri?: string;
   diffUri?: string;
-  metrics?: MetricsView;
   error?: RenderErrorView;
-  seconds: number;
   sandbox: string;
-  code: string;
   output?: string;
 }
 
@@ -55,15 +40,20 @@ export interface PanelView {
   originalHeight?: number;
   status: PanelStatus;
   /** `offline`: the offline trace provider made the result. */
-  provider?: 'model' | 'offline';
+  provider?: Provider;
   model?: string;
   caption?: string;
   altText?: string;
   captionStyle?: string;
   attempts: AttemptView[];
-  /** Index into `attempts` of the one shown (the best unless the user picked another). */
+  /** Index into `attempts` of the one shown (the best unless the user picked or edited another). */
   shown?: number;
-  notes: string[];
+  /** The attempt the caption describes. */
+  captionAttempt?: number;
+  /** Notes of the last operation. */
+  notes: NoteView[];
+  /** The last operation's error, when it failed before making an attempt. */
+  error?: string;
   notice?: NoticeView;
   insertTargets: InsertTarget[];
   canRefine: boolean;
@@ -106,6 +96,8 @@ export interface ProgressView {
 export type HostMessage =
   | { type: 'view'; view: PanelView }
   | { type: 'progress'; progress: ProgressView }
+  /** The host has the request and will answer it, however long the work takes (a Refine may run for many minutes). */
+  | { type: 'accepted'; id: number }
   | { type: 'response'; id: number; ok: true; message?: string }
   | { type: 'response'; id: number; ok: false; error: string };
 
@@ -211,10 +203,6 @@ export function parseWebviewState(data: unknown): WebviewState | undefined {
   };
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function isIndex(value: unknown): value is number {
   return Number.isSafeInteger(value) && (value as number) >= 0;
 }
@@ -223,7 +211,7 @@ function finiteIn(value: unknown, min: number, max: number): number | undefined 
   return typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max ? value : undefined;
 }
 
-// ── requests with an id that reject on timeout ────────────────────────────────
+// ── requests with an id: acknowledged at once, answered when done ─────────────
 
 export class RequestTimeoutError extends Error {
   override readonly name = 'RequestTimeoutError';
@@ -232,12 +220,14 @@ export class RequestTimeoutError extends Error {
 interface Pending {
   resolve(message: string | undefined): void;
   reject(error: Error): void;
-  timer: ReturnType<typeof setTimeout>;
+  timer: ReturnType<typeof setTimeout> | undefined;
 }
 
 /**
- * The sending side of requests: numbers them, posts them, and settles each when its response arrives,
- * rejecting when none comes within the timeout.
+ * The sending side of requests: numbers them, posts them, and settles each when its response arrives.
+ * The host acknowledges a request as soon as it has it (`accepted`); only a request that nobody acknowledges
+ * within the timeout is rejected. Accepted work has no deadline on this side: it shows progress, the user
+ * can cancel it, and the host always answers it (with `cancelled` when it was cancelled).
  */
 export class RequestTracker {
   private nextId = 1;
@@ -253,7 +243,7 @@ export class RequestTracker {
     return new Promise<string | undefined>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(new RequestTimeoutError(`No answer to "${request.kind}" within ${Math.round(timeoutMs / 1000)} s.`));
+        reject(new RequestTimeoutError(`The host did not take "${request.kind}" within ${Math.round(timeoutMs / 1000)} s.`));
       }, timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
       try {
@@ -264,6 +254,15 @@ export class RequestTracker {
         reject(error instanceof Error ? error : new Error(String(error)));
       }
     });
+  }
+
+  /** The host has the request: from now on it waits for the answer without a deadline. */
+  accepted(id: number): boolean {
+    const entry = this.pending.get(id);
+    if (!entry) return false;
+    clearTimeout(entry.timer);
+    entry.timer = undefined;
+    return true;
   }
 
   /** Settles the request a response belongs to; false when no request waits for it (late or unknown). */

@@ -214,4 +214,71 @@ describe('refigure command line', () => {
     assert.ok(result.metrics.fidelity > 0.8, `offline fidelity ${result.metrics.fidelity}`);
     assert.match(result.caption, /no model/i);
   });
+
+  it('refine RESULT.json continues a saved reconstruction: its history grows and the four files follow the best', async () => {
+    const out = join(work.dir, 'continue');
+    const shifted = exactCode.replace("color='tab:blue', lw=2", "color='tab:blue', lw=6").replace("'sin and cos'", "'sin'");
+    server.push({ reply: reply(shifted) });
+    const env = { REFIGURE_ENDPOINT: server.url, REFIGURE_MODEL: 'scripted-model' };
+    const first = await runCli(['reconstruct', original, '--out', out, '--no-caption'], env);
+    assert.equal(first.code, 0, first.stderr);
+    const json = join(out, 'original.refigure.json');
+    const saved = JSON.parse(readFileSync(json, 'utf8'));
+    assert.equal(saved.attempts.length, 1);
+
+    server.push({ reply: reply(exactCode) }, { reply: captionReply });
+    const before = server.chatRequests().length;
+    const run = await runCli(['refine', json, '--json'], env);
+    assert.equal(run.code, 0, run.stderr);
+    const refined = JSON.parse(run.stdout);
+    assert.deepEqual(JSON.parse(readFileSync(json, 'utf8')), refined, 'the result file is rewritten');
+    assert.deepEqual(refined.attempts.map((a: { kind: string }) => a.kind), ['initial', 'refine']);
+    assert.equal(refined.attempts[1].from, 0);
+    assert.equal(refined.best, 1);
+    assert.equal(refined.shown, 1);
+    assert.equal(refined.code.trim(), exactCode);
+    assert.equal(readFileSync(join(out, 'original.refigure.py'), 'utf8').trim(), exactCode);
+    assert.ok(refined.metrics.fidelity > saved.metrics.fidelity);
+    assert.match(refined.caption, /Sine/, 'the new best is captioned');
+    const requests = server.chatRequests().slice(before);
+    assert.ok(JSON.stringify(requests[0]?.body).includes('lw=6'), 'the saved attempt was the one refined');
+
+    const noModel = await runCli(['refine', json]);
+    assert.equal(noModel.code, 2, noModel.stderr);
+    assert.match(noModel.stderr, /needs a model endpoint/);
+    const badFrom = await runCli(['refine', json, '--from', '9'], env);
+    assert.equal(badFrom.code, 2, badFrom.stderr);
+  });
+
+  it('prints no terminal control sequence a caption or an error carries; the JSON keeps them exactly', async () => {
+    const clipboard = '\u001b]52;c;cm0gLXJmIH4=\u0007';
+    const link = '\u001b]8;;https://evil.example\u001b\\innocent\u001b]8;;\u001b\\';
+    const clear = '\u001b[2J';
+    const csi = '\u009b31m';
+    const hostile = `Caption: A plot ${clipboard}${link}${clear}${csi} of lines.\nAlt text: Lines ${clear}here.`;
+    const env = { REFIGURE_ENDPOINT: server.url, REFIGURE_MODEL: 'scripted-model' };
+
+    server.push({ reply: reply(exactCode) }, { reply: hostile });
+    const text = await runCli(['reconstruct', original, '--out', join(work.dir, 'hostile-text')], env);
+    assert.equal(text.code, 0, text.stderr);
+    for (const stream of [text.stdout, text.stderr]) {
+      assert.ok(!/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/.test(stream), `no control characters: ${JSON.stringify(stream.slice(-300))}`);
+    }
+    assert.match(text.stdout, /Caption: A plot \]52;c;cm0gLXJmIH4=\]8;;https:\/\/evil\.example\\innocent/);
+
+    server.push({ reply: reply(exactCode) }, { reply: hostile });
+    const json = await runCli(['reconstruct', original, '--out', join(work.dir, 'hostile-json'), '--json'], env);
+    assert.equal(json.code, 0, json.stderr);
+    assert.ok(!/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/.test(json.stdout), 'the JSON text carries escapes, not control characters');
+    const parsed = JSON.parse(json.stdout);
+    assert.ok(parsed.caption.includes(`${clipboard}${link}${clear}${csi}`), 'the JSON value is exact');
+
+    // An exception message and its traceback, written by the code, reach the terminal inert too.
+    const raising = join(work.dir, 'raising.py');
+    writeFileSync(raising, `raise ValueError("boom ${clear}${clipboard} end")\n`);
+    const failed = await runCli(['render', raising, '--like', original, '--out', join(work.dir, 'hostile-render')]);
+    assert.equal(failed.code, 4, failed.stderr);
+    assert.match(failed.stdout, /boom \[2J\]52;c;cm0gLXJmIH4= end/);
+    for (const stream of [failed.stdout, failed.stderr]) assert.ok(!/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/.test(stream), JSON.stringify(stream));
+  });
 });

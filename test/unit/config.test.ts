@@ -65,7 +65,7 @@ describe('completeModel', () => {
 function result(imagePath: string, png: string | null, diff: string | null): ReconstructionResult {
   const render = { ok: png !== null, png: png ?? undefined, diffPng: diff ?? undefined, seconds: 0.1, sandbox: 'landlock' as const };
   return {
-    version: 1,
+    version: 2,
     image: { path: imagePath, width: 10, height: 10, format: 'png' },
     provider: 'model',
     model: 'm',
@@ -73,6 +73,10 @@ function result(imagePath: string, png: string | null, diff: string | null): Rec
     caption: '',
     altText: '',
     captionStyle: 'caption',
+    captionAttempt: null,
+    captionProvider: null,
+    shown: 1,
+    best: 1,
     render: { ok: png !== null, png, diff, error: null, seconds: 0.1, sandbox: 'landlock' },
     metrics: null,
     attempts: [

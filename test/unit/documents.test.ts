@@ -1,55 +1,47 @@
 // Captions in Markdown alt text and LaTeX figure environments, as text edits.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyEdits, escapeLatex, latexCaptionEdit, latexImageAt, markdownAltTextEdits } from '../../src/core/documents';
+import { type TextEdit, escapeLatex, latexCaptionEdit, latexImageAt, markdownAltTextEdit } from '../../src/core/documents';
 
-const doc = '/proj/paper/notes.md';
 const tex = '/proj/paper/main.tex';
 const image = '/proj/paper/figs/plot.png';
 
+function applyEdit(text: string, edit: TextEdit | undefined): string {
+  assert.ok(edit, 'there is an edit');
+  return text.slice(0, edit.start) + edit.newText + text.slice(edit.end);
+}
+
+/** The links the extension would take for the image: this test names them by destination. */
+const linksTo = (...destinations: string[]) => (destination: string) => destinations.includes(destination);
+
 function latex(text: string, caption: string, imagePath = image): { kind: string; text?: string } {
   const outcome = latexCaptionEdit(text, { documentPath: tex, imagePath }, caption);
-  return 'edit' in outcome ? { kind: outcome.kind, text: applyEdits(text, [outcome.edit]) } : { kind: outcome.kind };
+  return 'edit' in outcome ? { kind: outcome.kind, text: applyEdit(text, outcome.edit) } : { kind: outcome.kind };
 }
 
 describe('Markdown alt text', () => {
-  it('replaces the alt text of every link to the image, and only those', () => {
-    const text = [
-      '# Notes',
-      'See ![old](figs/plot.png "The plot") and ![other](figs/other.png).',
-      '![](./figs/plot.png)',
-      '```',
-      '![inside a fence](figs/plot.png)',
-      '```',
-      '![remote](https://example.com/figs/plot.png) ![abs](/proj/paper/figs/plot.png)',
-      '![spaced](<figs/plot.png>)',
-    ].join('\n');
-    const edits = markdownAltTextEdits(text, { documentPath: doc, imagePath: image }, 'A line [with brackets]\nover two lines.');
-    const out = applyEdits(text, edits);
-    assert.equal(
-      out,
-      [
-        '# Notes',
-        'See ![A line \\[with brackets\\] over two lines.](figs/plot.png "The plot") and ![other](figs/other.png).',
-        '![A line \\[with brackets\\] over two lines.](./figs/plot.png)',
-        '```',
-        '![inside a fence](figs/plot.png)',
-        '```',
-        '![remote](https://example.com/figs/plot.png) ![A line \\[with brackets\\] over two lines.](/proj/paper/figs/plot.png)',
-        '![A line \\[with brackets\\] over two lines.](<figs/plot.png>)',
-      ].join('\n'),
-    );
+  const text = [
+    '# Notes',
+    'See ![old](figs/plot.png "The plot") and ![other](figs/other.png).',
+    '```',
+    '![inside a fence](figs/plot.png)',
+    '```',
+    '![spaced](<figs/plot.png>)',
+  ].join('\n');
+  const pointsAtImage = linksTo('figs/plot.png');
+
+  it('replaces the alt text of the link the panel was opened from', () => {
+    const offset = text.indexOf('![spaced]');
+    const out = applyEdit(text, markdownAltTextEdit(text, { offset, pointsAtImage }, 'A line [with brackets]\nover two lines.'));
+    assert.equal(out, text.replace('![spaced]', '![A line \\[with brackets\\] over two lines.]'));
   });
 
-  it('has nothing to do when the alt text is already the caption or the image is not linked', () => {
-    assert.deepEqual(markdownAltTextEdits('![Same.](figs/plot.png)', { documentPath: doc, imagePath: image }, 'Same.'), []);
-    assert.deepEqual(markdownAltTextEdits('![x](figs/other.png)', { documentPath: doc, imagePath: image }, 'Caption'), []);
-  });
-
-  it('resolves percent-escaped destinations', () => {
-    const text = '![x](my%20figs/plot%201.png)';
-    const edits = markdownAltTextEdits(text, { documentPath: doc, imagePath: '/proj/paper/my figs/plot 1.png' }, 'Decoded');
-    assert.equal(applyEdits(text, edits), '![Decoded](my%20figs/plot%201.png)');
+  it('falls back to the first link to the image outside fenced code when the one at the offset is gone', () => {
+    const inFence = text.indexOf('![inside a fence]');
+    assert.equal(applyEdit(text, markdownAltTextEdit(text, { offset: inFence, pointsAtImage }, 'New')), text.replace('![old]', '![New]'));
+    const fencedOnly = '```\n![x](figs/plot.png)\n```\n![y](figs/other.png)';
+    assert.equal(markdownAltTextEdit(fencedOnly, { pointsAtImage }, 'New'), undefined, 'a link in fenced code is never a figure');
+    assert.equal(markdownAltTextEdit('![x](figs/other.png)', { pointsAtImage }, 'Caption'), undefined);
   });
 });
 

@@ -1,41 +1,21 @@
 // Repair, refine and best-of-K rounds against a scripted model, with real renders and figures.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ChatContent, ModelClient, ReconstructionResult, Renderer } from '../../src/core/types';
-import { createRenderer } from '../../src/core/render';
-import { createModelClient } from '../../src/core/model';
+import type { ChatContent, ModelClient, Renderer } from '../../src/core/types';
 import { reconstruct } from '../../src/core/pipeline';
-import { failingLines, refineOnce } from '../../src/core/refine';
+import { failingLines } from '../../src/core/refine';
 import { isAbort } from '../../src/core/errors';
-import { type RecordedRequest, type ScriptedServer, type Step, startScriptedServer } from '../support/scriptedServer';
-import { scratch } from '../support/paths';
+import type { RecordedRequest, ScriptedServer, Step } from '../support/scriptedServer';
+import { type ModelBench, geometryFigure, replyWith, startModelBench } from '../support/modelBench';
 
-// A small geometry figure: a triangle and a circle, no axes. `dx` shifts the circle.
-function figure(dx: number, color = 'black'): string {
-  return [
-    'import matplotlib.pyplot as plt',
-    'from matplotlib.patches import Circle, Polygon',
-    'fig, ax = plt.subplots(figsize=(4, 3), dpi=100)',
-    "ax.add_patch(Polygon([[0.5, 0.5], [3.0, 0.6], [1.6, 2.5]], closed=True, fill=False, lw=2, edgecolor='black'))",
-    `ax.add_patch(Circle((${(2.6 + dx).toFixed(2)}, 2.0), 0.6, fill=False, lw=2, edgecolor='${color}'))`,
-    "ax.text(0.35, 0.3, 'A', fontsize=14)",
-    'ax.set_xlim(0, 4); ax.set_ylim(0, 3); ax.set_aspect("equal"); ax.axis("off")',
-    'fig.subplots_adjust(0, 0, 1, 1)',
-    '',
-  ].join('\n');
-}
-
+const figure = geometryFigure;
 const exact = figure(0);
 const shifted = figure(-0.9);
 const farOff = figure(-2.0, 'red').replace("'A'", "'Z'").replace('[1.6, 2.5]', '[1.6, 0.9]');
 // Fails on line 4 with a NameError.
 const broken = exact.replace("ax.add_patch(Polygon(", "ax.add_patch(Polygn(");
 
-const answer = (code: string): string => `Here is the code.\n\n\`\`\`python\n${code}\`\`\`\n`;
-const reply = (code: string | string[]): Step => ({
-  reply: Array.isArray(code) ? code.map(answer) : answer(code),
-  usage: { prompt_tokens: 100, completion_tokens: 50 },
-});
+const reply = replyWith;
 
 function userParts(request: RecordedRequest): ChatContent[] {
   const body = request.body as { messages: { role: string; content: string | ChatContent[] }[] };
@@ -47,34 +27,18 @@ const textOf = (parts: ChatContent[]) => parts.map((p) => (p.type === 'text' ? p
 const imagesOf = (parts: ChatContent[]) => parts.flatMap((p) => (p.type === 'image_url' ? [p.image_url.url] : []));
 
 describe('refinement rounds', () => {
+  let bench: ModelBench;
   let renderer: Renderer;
   let server: ScriptedServer;
   let model: ModelClient;
-  let dir: string;
-  let dispose: () => void;
   let original: string;
-  const cleanups: (() => void)[] = [];
-  const workFolder = (name: string): string => {
-    const made = scratch(`refigure-refine-${name}-`);
-    cleanups.push(made.dispose);
-    return made.dir;
-  };
+  const workFolder = (name: string): string => bench.folder(name);
 
   before(async () => {
-    ({ dir, dispose } = scratch('refigure-refine-'));
-    renderer = await createRenderer();
-    const made = await renderer.render({ code: exact, outDir: dir, stem: 'original' });
-    assert.ok(made.ok && made.png, `the original renders: ${made.error?.message}`);
-    original = made.png;
-    server = await startScriptedServer();
-    model = createModelClient({ baseURL: server.url, model: 'scripted-model', maxRetries: 0 });
+    bench = await startModelBench('refigure-refine');
+    ({ renderer, server, model, original } = bench);
   });
-  after(async () => {
-    await server.close();
-    await renderer.close();
-    for (const cleanup of cleanups) cleanup();
-    dispose();
-  });
+  after(() => bench.close());
 
   async function run(steps: Step[], options: { refine: number; target?: number; candidates?: number; signal?: AbortSignal }, workName: string) {
     server.push(...steps);
@@ -98,7 +62,7 @@ describe('refinement rounds', () => {
     assert.deepEqual(result.attempts.map((a) => a.best), [false, false, true]);
     assert.equal(result.metrics?.fidelity, refined?.metrics?.fidelity);
     assert.deepEqual(result.attempts.map((a) => a.usage?.completionTokens), [50, 50, 50]);
-    assert.ok(result.notes.some((n) => /target/.test(n)), result.notes.join(' | '));
+    assert.deepEqual(result.notes.map((n) => n.code), ['refine-target']);
 
     // The repair request carries the failing code, the error, the traceback and the marked line.
     const repairText = textOf(userParts(requests[1] as RecordedRequest));
@@ -130,7 +94,9 @@ describe('refinement rounds', () => {
     assert.equal(result.code, shifted);
     assert.equal(first?.best, true);
     assert.equal(second?.best, false);
-    assert.ok(result.notes.some((n) => /did not improve/.test(n)), result.notes.join(' | '));
+    assert.deepEqual(result.notes.map((n) => n.code), ['refine-stalled']);
+    assert.equal(result.notes[0]?.attempt, 0, 'the note names the attempt that is best');
+    assert.equal(result.best, 0);
   });
 
   test('a first answer already at the target is not refined', async () => {
@@ -173,20 +139,6 @@ describe('refinement rounds', () => {
     });
     await assert.rejects(pending, (error) => isAbort(error));
     assert.equal(server.chatRequests().length - before, 2);
-  });
-
-  test('refineOnce continues an existing result and returns an updated copy', async () => {
-    const { result } = await run([reply(shifted)], { refine: 0 }, 'once-base');
-    const frozen: ReconstructionResult = structuredClone(result);
-    server.push(reply(exact));
-    const workDir = workFolder('once');
-    const updated = await refineOnce({ result, model, renderer, workDir, preset: 'generic', caption: false });
-    assert.deepEqual(result, frozen, 'the input result is untouched');
-    assert.deepEqual(updated.attempts.map((a) => a.kind), ['initial', 'refine']);
-    assert.equal(updated.code, exact);
-    assert.equal(updated.attempts[1]?.best, true);
-    assert.ok((updated.metrics?.fidelity ?? 0) > (result.metrics?.fidelity ?? 1));
-    assert.equal(updated.render.png, updated.attempts[1]?.render.png);
   });
 
   test('failingLines marks the line and numbers its neighbours', () => {
