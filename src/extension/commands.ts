@@ -41,7 +41,10 @@ export class Commands extends Disposable {
     register('refigure.selectPythonInterpreter', () => this.selectPython());
     register('refigure.showLog', () => deps.channel.show());
     register('refigure.cancel', (arg?: unknown) => this.cancelCommand(arg));
-    register('refigure.openCode', (arg?: unknown) => this.panelCommand(arg, async (panel) => (await panel.openCode()).document.uri));
+    register('refigure.openCode', (arg?: unknown, options?: unknown) =>
+      this.panelCommand(arg, async (panel) => (await panel.openCode(attemptOption(options))).document.uri),
+    );
+    register('refigure.refine', (arg?: unknown) => this.panelCommand(arg, (panel) => panel.refine()));
     register('refigure.saveCode', (arg?: unknown, options?: unknown) =>
       this.panelCommand(arg, (panel) => panel.saveNextToImage({ overwrite: overwriteOption(options) })),
     );
@@ -283,6 +286,13 @@ function uriArgument(arg: unknown): vscode.Uri | undefined {
   if (Array.isArray(arg) && arg[0] instanceof vscode.Uri) return arg[0];
   if (typeof arg === 'string' && arg) return arg.includes('://') ? vscode.Uri.parse(arg) : vscode.Uri.file(arg);
   return undefined;
+}
+
+/** `{ attempt: N }` (0-based) names an attempt of the history. */
+function attemptOption(options: unknown): number | undefined {
+  if (typeof options !== 'object' || options === null || !('attempt' in options)) return undefined;
+  const { attempt } = options as { attempt: unknown };
+  return Number.isSafeInteger(attempt) && (attempt as number) >= 0 ? (attempt as number) : undefined;
 }
 
 /** `{ overwrite: true }` replaces without asking, `false` never replaces; otherwise the user is asked. */

@@ -577,7 +577,8 @@ export class RefigurePanel extends Disposable {
       insertTargets: [...this.host.inserters]
         .filter(([target, inserter]) => (!result || captionDescribesFigure(result) || target === 'notebookCode') && inserter.canInsert(insertContext))
         .map(([target]) => target),
-      canRefine: result !== undefined && this.run === undefined,
+      // Refine needs a model: the result came from one, or an endpoint is set now.
+      canRefine: result !== undefined && this.run === undefined && (result.provider === 'model' || Boolean(this.host.settings.current.endpoint)),
       trusted: vscode.workspace.isTrusted,
       live: this.isCodeTabOpen(),
     };

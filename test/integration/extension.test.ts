@@ -9,7 +9,7 @@ import * as vscode from 'vscode';
 import { findPython } from '../../src/core/python';
 import type { ReconstructionResult } from '../../src/core/types';
 import type { PanelSnapshot, RefigureApi } from '../../src/extension/api';
-import { startScriptedServer, type ScriptedServer, type Step } from '../support/scriptedServer';
+import { startScriptedServer, type Script, type ScriptedServer, type Step } from '../support/scriptedServer';
 
 const extensionId = 'refigure.refigure';
 const trustedRun = (process.env.REFIGURE_EXPECT_TRUSTED ?? 'true') === 'true';
@@ -28,6 +28,15 @@ const captionReply = 'Caption: A line rising from (0, 0) to (3, 9) on labelled a
 
 function codeReply(code: string): string {
   return `Here is the code.\n\n\`\`\`python\n${code}\n\`\`\`\n`;
+}
+
+/** A model that answers caption requests with the caption and code requests with `codes`, in turn (the last one again when they run out). */
+function codeThenCaptions(codes: Step[]): Script {
+  let next = 0;
+  return (request) => {
+    if (JSON.stringify(request.body).includes('You describe scientific')) return { reply: captionReply };
+    return codes[Math.min(next++, codes.length - 1)] as Step;
+  };
 }
 
 /** The code answer, then the caption answer, as a reconstruction asks for them. */
@@ -169,7 +178,7 @@ let api: RefigureApi;
 const servers: ScriptedServer[] = [];
 const cleanups: Array<() => void> = [];
 
-async function serve(steps: Step[], model = 'scripted-model'): Promise<ScriptedServer> {
+async function serve(steps: Script, model = 'scripted-model'): Promise<ScriptedServer> {
   const server = await startScriptedServer(steps);
   servers.push(server);
   await setSetting('endpoint', server.url);
@@ -440,6 +449,77 @@ suite('Refigure commands in a trusted workspace', () => {
     assert.ok(attempt.render.png && existsSync(attempt.render.png) && attempt.render.png !== firstPng, 'the edit has its own render');
     assert.equal(typeof attempt.metrics?.fidelity, 'number');
     assert.equal(panelFor(image)?.result?.code, edited, 'the panel now stands for the edited code');
+  });
+
+  test('Refine refines the edit shown; Save Code and the open editor follow the attempt shown; the note names the best; reconstructing again keeps the history', async function () {
+    this.timeout(180_000);
+    const image = fixtureImage();
+    const target = join(dirname(image.fsPath), `${basename(image.fsPath, extname(image.fsPath))}.refigure.py`);
+    cleanups.push(() => rmSync(target, { force: true }));
+    const refinedCode = lineCode.replace("color='tab:red'", "color='tab:blue'").replace('linewidth=2', 'linewidth=3');
+    const againCode = lineCode.replace('y = x squared', 'asked again');
+    const server = await serve(codeThenCaptions([{ reply: codeReply(lineCode) }, { reply: codeReply(refinedCode) }, { reply: codeReply(againCode) }]));
+    const first = await reconstructCommand(image);
+    assert.ok(first?.render.ok);
+
+    // The user edits the code and saves: attempt 2 is shown.
+    const codeUri = await vscode.commands.executeCommand<vscode.Uri>('refigure.openCode', image);
+    assert.ok(codeUri);
+    const document = await vscode.workspace.openTextDocument(codeUri);
+    const edited = first.code.replace("color='tab:red'", "color='tab:green'");
+    const edit = new vscode.WorkspaceEdit();
+    edit.replace(codeUri, new vscode.Range(document.positionAt(0), document.positionAt(document.getText().length)), edited);
+    assert.ok(await vscode.workspace.applyEdit(edit));
+    assert.ok(await document.save());
+    await until(() => panelFor(image)?.result?.attempts.find((a) => a.kind === 'edit'), 'the edit attempt', 60_000);
+    await until(() => panelFor(image)?.status === 'rendered' || undefined, 'the edit to render');
+    assert.equal(panelFor(image)?.result?.shown, 1);
+
+    // Refine works on the edit shown, not on attempt 1.
+    const before = server.chatRequests().length;
+    const refined = await vscode.commands.executeCommand<ReconstructionResult>('refigure.refine', image);
+    assert.ok(refined, 'Refine returned the result');
+    assert.ok(JSON.stringify(server.chatRequests()[before]?.body).includes('tab:green'), 'the refine request carries the user\'s edit');
+    assert.deepEqual(refined.attempts.map((a) => a.kind), ['initial', 'edit', 'refine']);
+    assert.equal(refined.attempts[2]?.from, 1);
+    assert.equal(refined.shown, refined.best, 'the best is shown after Refine');
+    assert.equal(refined.attempts.filter((a) => a.best).length, 1);
+    for (const note of refined.notes) if (note.attempt !== undefined) assert.equal(note.attempt, refined.best, `the note names the best: ${note.message}`);
+
+    // The open editor follows the attempt shown, and Save Code writes that attempt.
+    await until(() => document.getText() === refined.code || undefined, 'the code editor to show the attempt shown', 10_000);
+    assert.equal(document.isDirty, false);
+    const saved = await vscode.commands.executeCommand<string>('refigure.saveCode', image, { overwrite: true });
+    assert.match(saved ?? '', /Saved/);
+    assert.equal(readFileSync(target, 'utf8'), refined.code);
+
+    // Another attempt chosen from the history: the editor and Save follow it too.
+    await vscode.commands.executeCommand('refigure.openCode', image, { attempt: 0 });
+    await until(() => document.getText() === first.code || undefined, 'the code editor to show attempt 1', 10_000);
+    await vscode.commands.executeCommand<string>('refigure.saveCode', image, { overwrite: true });
+    assert.equal(readFileSync(target, 'utf8'), first.code);
+
+    // Reconstructing again keeps the history.
+    const again = await reconstructCommand(image);
+    assert.ok(again);
+    assert.deepEqual(again.attempts.map((a) => a.kind), ['initial', 'edit', 'refine', 'initial']);
+    assert.equal(again.attempts[3]?.code.trim(), againCode);
+  });
+
+  test('Cancelling a Refine ends as cancelled and keeps the history', async function () {
+    this.timeout(120_000);
+    const image = fixtureImage();
+    const server = await serve(codeThenCaptions([{ reply: codeReply(lineCode) }, { reply: codeReply(lineCode), chunkSize: 2, delayMs: 200 }]));
+    const first = await reconstructCommand(image);
+    assert.ok(first?.render.ok);
+    const refining = Promise.resolve(vscode.commands.executeCommand<ReconstructionResult | undefined>('refigure.refine', image));
+    const asked = server.chatRequests().length;
+    await until(() => server.chatRequests().length > asked || undefined, 'the refine request to stream', 30_000);
+    await until(() => panelFor(image)?.status === 'streaming' || undefined, 'the panel to show the refine running');
+    await vscode.commands.executeCommand('refigure.cancel', image);
+    assert.equal(await within(refining, 'Refine to end after Cancel'), undefined);
+    assert.equal(panelFor(image)?.status, 'cancelled');
+    assert.equal(panelFor(image)?.result?.attempts.length, 1, 'the history is kept');
   });
 
   test('Generate Caption on an \\includegraphics puts the caption in the figure as \\caption, undoably; the offline trace writes nothing', async function () {
