@@ -9,3 +9,15 @@ export function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial
 export function clear(element: Element): void {
   element.replaceChildren();
 }
+
+/** A VS Code button; secondary unless it is the lead action. */
+export function button(label: string, onClick: () => void, options: { secondary?: boolean; title?: string; pressed?: boolean; hidden?: boolean } = {}): HTMLElement {
+  const b = document.createElement('vscode-button');
+  b.textContent = label;
+  if (options.secondary) b.setAttribute('secondary', '');
+  if (options.title) b.setAttribute('title', options.title);
+  if (options.pressed !== undefined) b.setAttribute('aria-pressed', String(options.pressed));
+  if (options.hidden) b.hidden = true;
+  b.addEventListener('click', onClick);
+  return b;
+}
