@@ -9,6 +9,9 @@ import { createRenderer, type RenderService } from '../src/core/render';
 import { requireCode } from '../src/core/extract';
 import { readImage } from '../src/core/input';
 import { traceToCode } from '../src/core/offline';
+import { startScriptedServer } from '../test/support/scriptedServer';
+import { createHash } from 'node:crypto';
+import { copyFileSync } from 'node:fs';
 
 const DPI = 100;
 
@@ -230,6 +233,41 @@ async function batch(python: string, programs: Program[], dir: string, concurren
   }
 }
 
+/**
+ * `refigure eval` end to end, as a user runs it: the CLI process over a folder of `programs.length`
+ * figures, a scripted model on 127.0.0.1 answering each with its program. Start-up (Node, the worker's
+ * imports, the font cache) is measured apart, by an eval of one figure: startup = T(1) - T(n)/n.
+ */
+async function evalRun(root: string, python: string, programs: Program[], dir: string, concurrency: number) {
+  const byHash = new Map(programs.map((p) => [createHash('sha256').update(readFileSync(p.png)).digest('hex'), p]));
+  const server = await startScriptedServer((request) => {
+    const body = JSON.stringify(request.body ?? '');
+    const data = /data:image\/png;base64,([A-Za-z0-9+/=]+)/.exec(body)?.[1];
+    const program = data ? byHash.get(createHash('sha256').update(Buffer.from(data, 'base64')).digest('hex')) : undefined;
+    return { reply: `Here is the code.\n\n\`\`\`python\n${(program ?? programs[0]).code}\`\`\`\n`, chunkSize: 4096 };
+  });
+  const run = async (items: Program[], name: string) => {
+    const data = join(dir, `${name}-data`);
+    mkdirSync(data, { recursive: true });
+    for (const p of items) copyFileSync(p.png, join(data, `${p.stem}.png`));
+    const started = performance.now();
+    const result = await execa(process.execPath, [join(root, 'dist', 'cli.js'), 'eval', data, '--out', join(dir, `${name}-out`), '--endpoint', server.url, '--model', 'bench', '--concurrency', String(concurrency), '--python', python], {
+      reject: false,
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    const seconds = (performance.now() - started) / 1000;
+    if (result.exitCode !== 0) throw new Error(`refigure eval failed (exit ${result.exitCode}): ${String(result.stderr).slice(-800)}`);
+    return seconds;
+  };
+  try {
+    const one = await run(programs.slice(0, 1), `one-c${concurrency}`);
+    const all = await run(programs, `all-c${concurrency}`);
+    return { concurrency, figures: programs.length, seconds: Math.round(all * 100) / 100, startupSeconds: Math.round((one - all / programs.length) * 100) / 100 };
+  } finally {
+    await server.close();
+  }
+}
+
 export async function main(argv: string[]): Promise<void> {
   const json = argv.includes('--json');
   const limitArg = argv.indexOf('--limit');
@@ -242,6 +280,18 @@ export async function main(argv: string[]): Promise<void> {
   const progress = (message: string) => {
     if (!json) process.stderr.write(`… ${message}\n`);
   };
+  if (argv.includes('--eval-only')) {
+    // Quick look at the CLI's eval against cold subprocesses, without the rest of the bench.
+    const evalPrograms = programs.slice(0, 16);
+    const cold = await coldSubprocess(python, evalPrograms, join(work, 'cold'));
+    const coldTotal = cold.reduce((a, b) => a + b, 0);
+    for (const c of [1, 2]) {
+      const e = await evalRun(root, python, evalPrograms, join(work, `eval${c}`), c);
+      process.stdout.write(`eval concurrency ${c}: ${e.seconds} s (start-up ${e.startupSeconds} s); cold × ${evalPrograms.length}: ${Math.round(coldTotal * 100) / 100} s; cold / eval = ${ratio(coldTotal, e.seconds)}×\n`);
+    }
+    rmSync(work, { recursive: true, force: true });
+    return;
+  }
   try {
     progress(`(a) cold python subprocess per figure, ${programs.length} figures`);
     const cold = await coldSubprocess(python, programs, join(work, 'cold'));
@@ -296,6 +346,12 @@ export async function main(argv: string[]): Promise<void> {
     const batches = [];
     for (const c of [1, 2]) batches.push(await batch(python, programs, join(work, `batch${c}`), c));
 
+    const evalPrograms = programs.slice(0, 16);
+    progress(`refigure eval of ${evalPrograms.length} one-figure items, concurrency 1 and 2, against a cold \`python file.py\` per figure`);
+    const evals = [];
+    for (const c of [1, 2]) evals.push(await evalRun(root, python, evalPrograms, join(work, `eval${c}`), c));
+    const coldTotal = cold.slice(0, evalPrograms.length).reduce((a, b) => a + b, 0);
+
     const medCold = median(cold);
     const medService = median(service);
     const medFloor = median(floor);
@@ -323,6 +379,14 @@ export async function main(argv: string[]): Promise<void> {
       offlineRows: offline?.rows ?? [],
       compareShareOfMedianRender2MP: compare2mp.map((r) => ({ figure: r.figure, wall: ratio(r.withDiff.wall, ms(medService)), cpu: ratio(r.withDiff.cpu, ms(medService)) })),
       batches,
+      eval: {
+        figures: evalPrograms.length,
+        coldSubprocessSeconds: Math.round(coldTotal * 100) / 100,
+        runs: evals,
+        coldOverEval: ratio(coldTotal, (evals[0] as { seconds: number }).seconds),
+        coldOverEvalConcurrency2: ratio(coldTotal, (evals[1] as { seconds: number }).seconds),
+        concurrency2OverConcurrency1: ratio((evals[0] as { seconds: number }).seconds, (evals[1] as { seconds: number }).seconds),
+      },
       perFigureMs: programs.map((p, i) => ({ figure: p.stem, cold: ms(cold[i]), service: ms(service[i]), floor: ms(floor[i]) })),
     };
     if (json) {
@@ -363,6 +427,13 @@ export async function main(argv: string[]): Promise<void> {
     lines.push(row(['concurrency', 'seconds', 'figures/s', 'worker RSS idle/peak MB'], w3));
     for (const b of batches) lines.push(row([b.concurrency, b.seconds, b.figuresPerSecond, `${b.workerRssMb.idle} / ${b.workerRssMb.peak}`], w3));
     if (result.throughputRatio !== null) lines.push(`concurrency 2 / concurrency 1 = ${result.throughputRatio}×`);
+    lines.push('');
+    lines.push(`\`refigure eval\` of ${result.eval.figures} one-figure items (whole CLI run, scripted model on 127.0.0.1)`);
+    const w4 = [40, 12, 16];
+    lines.push(row(['', 'seconds', 'start-up s'], w4));
+    lines.push(row([`cold \`python file.py\` × ${result.eval.figures}`, result.eval.coldSubprocessSeconds, '—'], w4));
+    for (const e of result.eval.runs) lines.push(row([`refigure eval --concurrency ${e.concurrency}`, e.seconds, e.startupSeconds], w4));
+    lines.push(`cold / eval = ${result.eval.coldOverEval}× (concurrency 1), ${result.eval.coldOverEvalConcurrency2}× (concurrency 2); eval concurrency 2 / 1 = ${result.eval.concurrency2OverConcurrency1}×`);
     if (offline) {
       const o = offline;
       lines.push('');

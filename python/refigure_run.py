@@ -173,15 +173,10 @@ def run_child(request, result_fd, matplotlib, plt, read_paths, keep_fds):
 
     redirector = _Redirector(scratch)
     original_savefig = prepare_matplotlib(matplotlib, plt, request.get("like"), redirector)
-    if request.get("compat", True):
-        try:
-            import numpy
-            import refigure_compat
-
-            refigure_compat.install(matplotlib, numpy, lambda message: sys.stderr.write("[refigure] %s\n" % message))
-            compat = refigure_compat
-        except ImportError:
-            pass
+    # The shims were installed once in the warm parent (refigure_worker); only what fires here counts.
+    compat = sys.modules.get("refigure_compat")
+    if compat is not None:
+        compat.reset()
     import linecache
 
     linecache.cache["<figure>"] = (len(code), None, [l + "\n" for l in code_lines], "<figure>")
@@ -196,7 +191,8 @@ def run_child(request, result_fd, matplotlib, plt, read_paths, keep_fds):
         refigure_sandbox.close_unaudited_doors(blocked_log)
         sys.addaudithook(refigure_sandbox.make_audit_hook(scratch, blocked_log))
 
-    globals_ = {"__name__": "__main__", "__builtins__": __builtins__, "__file__": os.path.join(scratch, "figure.py")}
+    code_builtins = compat.code_builtins() if compat is not None else __builtins__
+    globals_ = {"__name__": "__main__", "__builtins__": code_builtins, "__file__": os.path.join(scratch, "figure.py")}
     try:
         compiled = compile(code, "<figure>", "exec", dont_inherit=True)
         exec(compiled, globals_)

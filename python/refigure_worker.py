@@ -71,7 +71,19 @@ def import_plotting():
 
     # Resolve pyplot's backend now: the sandbox later turns switch_backend into a no-op.
     plt.switch_backend("Agg")
+    install_compat(matplotlib, numpy)
     return matplotlib, plt, numpy, PIL
+
+
+def install_compat(matplotlib, numpy):
+    """Compatibility shims for APIs older matplotlib and NumPy had, installed once before any child forks."""
+    try:
+        import refigure_compat
+    except ImportError as error:
+        log("compatibility shims unavailable: %s" % error)
+        return
+    # Written at call time, so the message lands in the child's captured output.
+    refigure_compat.install(matplotlib, numpy, lambda message: sys.stderr.write("[refigure] %s\n" % message))
 
 
 def warm_up(plt):

@@ -33,23 +33,34 @@ interface Candidate {
   args: string[];
 }
 
+// Finds the packages without importing them (an import of matplotlib costs most of a second; the worker
+// imports them anyway and reports a broken install when it starts).
 const probeScript = `
 import json, os, sys
 if sys.version_info < (3, 9):
     sys.stderr.write("Python %d.%d is too old: Refigure needs Python 3.9 or newer\\n" % sys.version_info[:2])
     sys.exit(3)
-import matplotlib, numpy, PIL
-roots = [sys.prefix, sys.exec_prefix, sys.base_prefix, sys.base_exec_prefix, os.path.dirname(os.path.realpath(sys.executable))]
+import importlib.util
+versions, roots = {}, [sys.prefix, sys.exec_prefix, sys.base_prefix, sys.base_exec_prefix, os.path.dirname(os.path.realpath(sys.executable))]
 roots += [p for p in sys.path if p and os.path.isdir(p)]
-for m in (matplotlib, numpy, PIL):
-    roots.append(os.path.dirname(os.path.dirname(os.path.realpath(m.__file__))))
+for module, dist in (("matplotlib", "matplotlib"), ("numpy", "numpy"), ("PIL", "pillow")):
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.origin:
+        sys.stderr.write("ModuleNotFoundError: No module named '%s'\\n" % module)
+        sys.exit(1)
+    try:
+        from importlib.metadata import version
+        versions[module] = version(dist)
+    except Exception:
+        versions[module] = getattr(__import__(module), "__version__", "?")
+    roots.append(os.path.dirname(os.path.dirname(os.path.realpath(spec.origin))))
 seen = []
 for r in roots:
     r = os.path.realpath(r)
     if r not in seen:
         seen.append(r)
-print(json.dumps({"path": sys.executable, "version": sys.version.split()[0], "matplotlib": matplotlib.__version__,
-                  "numpy": numpy.__version__, "pillow": PIL.__version__, "roots": seen}))
+print(json.dumps({"path": sys.executable, "version": sys.version.split()[0], "matplotlib": versions["matplotlib"],
+                  "numpy": versions["numpy"], "pillow": versions["PIL"], "roots": seen}))
 `;
 
 const cache = new Map<string, Promise<PythonInfo>>();

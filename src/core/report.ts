@@ -53,13 +53,18 @@ export async function makeThumbnails(
     }
   };
   try {
-    for (const record of records) {
-      thumbs.set(record.id, {
-        original: await one(record.image),
-        render: record.png ? await one(join(outDir, record.png)) : undefined,
-        diff: record.diff ? await one(join(outDir, record.diff)) : undefined,
-      });
-    }
+    // All at once: the render service spreads the conversions over its workers.
+    const made = await Promise.all(
+      records.map(async (record) => {
+        const [original, render, diff] = await Promise.all([
+          one(record.image),
+          record.png ? one(join(outDir, record.png)) : undefined,
+          record.diff ? one(join(outDir, record.diff)) : undefined,
+        ]);
+        return [record.id, { original, render, diff }] as const;
+      }),
+    );
+    for (const [id, thumb] of made) thumbs.set(id, thumb);
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
