@@ -13,11 +13,14 @@ import sys
 import traceback
 
 import refigure_sandbox
+import refigure_text
 from refigure_sandbox import Blocked
 
 # The final PNG is never drawn larger than this on its long side, whatever figure size the code asked for.
 MAX_RENDER_SIDE = 4096
 FRAME_MAGIC = b"\x00REFIGURE-FRAME\x00"
+# Texts reported per render, at most.
+MAX_TEXTS = 500
 
 
 class _Redirector:
@@ -78,7 +81,7 @@ def figure_png(plt, redirector, original_savefig, like):
         figure, kwargs = redirector.figures[-1]
     else:
         if not plt.get_fignums():
-            return None
+            return None, []
         figure = plt.gcf()
     keep = {k: v for k, v in kwargs.items() if k in ("bbox_inches", "pad_inches", "facecolor", "edgecolor", "transparent")}
     width, height = figure.get_size_inches()
@@ -93,9 +96,20 @@ def figure_png(plt, redirector, original_savefig, like):
     if max(width, height) * dpi > limit:
         dpi = limit / max(width, height)
     buf = io.BytesIO()
-    # Fast zlib level: the PNG only travels to the parent, which writes it out once.
-    original_savefig(figure, buf, format="png", dpi=dpi, pil_kwargs={"compress_level": 1}, **keep)
-    return buf.getvalue()
+    # The texts the save paints are recorded as it draws (no second draw), for the text figures.
+    with refigure_text.recording_texts() as recording:
+        # Fast zlib level: the PNG only travels to the parent, which writes it out once.
+        original_savefig(figure, buf, format="png", dpi=dpi, pil_kwargs={"compress_level": 1}, **keep)
+    png = buf.getvalue()
+    width, height = struct.unpack(">II", png[16:24])
+    if like and like.get("width") and like.get("height"):
+        # Boxes in the original's pixels: the worker fits the render into the original's box the same way.
+        width, height = int(like["width"]), int(like["height"])
+    try:
+        texts = recording.items(width, height)[:MAX_TEXTS]
+    except Exception:
+        texts = []
+    return png, texts
 
 
 def model_traceback(exc_type, exc, tb, code_lines):
@@ -213,7 +227,7 @@ def run_child(request, result_fd, matplotlib, plt, read_paths, keep_fds):
         emit({"ok": False, "error": error})
         return
     try:
-        png = figure_png(plt, redirector, original_savefig, request.get("like"))
+        png, texts = figure_png(plt, redirector, original_savefig, request.get("like"))
     except MemoryError:
         emit({"ok": False, "error": {"kind": "memory", "message": "the code exceeded the memory limit of %s MiB" % limits.get("memory_mb", "?")}})
         return
@@ -226,7 +240,7 @@ def run_child(request, result_fd, matplotlib, plt, read_paths, keep_fds):
     if png is None:
         emit({"ok": False, "error": {"kind": "no-figure", "message": "the code drew no figure"}})
         return
-    emit({"ok": True}, png)
+    emit({"ok": True, "texts": texts}, png)
 
 
 def child_entry(request, result_fd, output_fd, import_plotting, read_paths):

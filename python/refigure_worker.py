@@ -143,6 +143,23 @@ def kernel_layers():
         return {"landlock": 0, "seccomp": False}
 
 
+def clean_texts(items, limit=500):
+    """The texts a child reported, kept only in the expected shape: the child is not trusted."""
+    import math
+
+    kept = []
+    for item in items[:limit]:
+        if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+            continue
+        box = item.get("box")
+        numbers = [box[i] if isinstance(box, list) and len(box) == 4 else None for i in range(4)]
+        numbers += [item.get("rotation"), item.get("fontsize")]
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in numbers):
+            continue
+        kept.append({"text": item["text"][:200], "box": [float(v) for v in numbers[:4]], "rotation": float(numbers[4]), "fontsize": float(numbers[5])})
+    return kept
+
+
 def scratch_usage(path, max_entries):
     """(bytes, entries) under `path`, counting allocated blocks, stopping early past `max_entries`."""
     total, entries, stack = 0, 0, [path]
@@ -468,6 +485,9 @@ class Worker:
         if isinstance(blocked, list) and blocked:
             notes = "".join("\n[refigure] %s" % b for b in blocked[:20] if isinstance(b, str))
             reply["output"] = (reply["output"] + notes).lstrip("\n")
+        texts = (header or {}).get("texts")
+        if isinstance(texts, list):
+            reply["texts"] = clean_texts(texts)
         compat = (header or {}).get("compat")
         if isinstance(compat, list):
             reply["compat"] = [c for c in compat[:20] if isinstance(c, str) and len(c) <= 40 and c.replace("-", "").replace("_", "").isalnum()]

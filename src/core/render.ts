@@ -18,6 +18,7 @@ import type {
   RenderErrorKind,
   RenderOutcome,
   RenderRequest,
+  RenderText,
   Renderer,
   SandboxLayer,
   SandboxMode,
@@ -93,6 +94,7 @@ interface Reply {
   seconds?: number;
   compare_error?: string;
   compat?: string[];
+  texts?: RenderText[];
   mediaType?: string;
   type?: string;
 }
@@ -243,6 +245,7 @@ class RenderPool implements RenderService {
       };
       if (reply.output) outcome.output = reply.output;
       if (reply.compat?.length) outcome.compat = reply.compat;
+      if (reply.ok && Array.isArray(reply.texts)) outcome.texts = reply.texts;
       if (!reply.ok) {
         outcome.error = toRenderError(reply.error);
         return outcome;

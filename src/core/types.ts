@@ -81,6 +81,19 @@ export interface RenderOutcome {
   metrics?: Metrics;
   /** Compatibility shims the code needed (e.g. `boxplot-labels`), in the order they first fired. */
   compat?: string[];
+  /** Every text the render paints, read from its artists, with boxes in the original's pixels. */
+  texts?: RenderText[];
+}
+
+/** One text a render paints: what a reader sees (mathtext turned into symbols) and where. */
+export interface RenderText {
+  text: string;
+  /** [x, y, width, height] in output pixels, y from the top. */
+  box: [number, number, number, number];
+  /** Degrees counter-clockwise. */
+  rotation: number;
+  /** Points. */
+  fontsize: number;
 }
 
 export interface RenderRequest {
