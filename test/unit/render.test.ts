@@ -26,8 +26,23 @@ const like = { path: fixture, ...fixtureSize };
 
 const simplePlot = 'import matplotlib.pyplot as plt\nplt.plot([0, 1, 2], [0, 1, 4])\n';
 
-async function sleep(ms: number): Promise<void> {
-  await new Promise((resolve) => setTimeout(resolve, ms));
+/** Resolves with the first truthy value of `check`, looked at every 20 ms: a wait on what the processes do, not a guess at how long they take. */
+async function until<T>(check: () => T | undefined, what: string, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}.`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** The worker tree once the render child of a new request is running. */
+function renderChildRunning(renderer: RenderService, baseline: readonly unknown[]): Promise<ReturnType<typeof idleTree>> {
+  return until(() => {
+    const tree = idleTree(renderer);
+    return tree.length === baseline.length + 1 ? tree : undefined;
+  }, 'a render child to run');
 }
 
 /** Processes below the workers, once the render service is idle. */
@@ -55,10 +70,9 @@ describe('render service', () => {
     assert.equal(outcome.png, join(out.dir, 'size.png'));
     assert.deepEqual(pngSize(outcome.png), fixtureSize);
     assert.deepEqual({ width: outcome.width, height: outcome.height }, fixtureSize);
-    if (outcome.metrics) {
-      assert.ok(outcome.diffPng && existsSync(outcome.diffPng));
-      assert.ok(outcome.metrics.fidelity >= 0 && outcome.metrics.fidelity <= 1);
-    }
+    assert.ok(outcome.metrics, 'a render with an original is compared with it');
+    assert.ok(outcome.diffPng && existsSync(outcome.diffPng));
+    assert.ok(outcome.metrics.fidelity >= 0 && outcome.metrics.fidelity <= 1);
   });
 
   test('a figure of another size is fitted into the original box', async () => {
@@ -149,9 +163,7 @@ describe('render service', () => {
     await renderer.render({ code: simplePlot, outDir: out.dir, stem: 'warm' });
     const baseline = idleTree(renderer);
     const pending = renderer.render({ code: 'while True:\n    pass\n', outDir: out.dir, stem: 'loop', timeoutMs: 2500 });
-    await sleep(1000);
-    const during = idleTree(renderer);
-    assert.equal(during.length, baseline.length + 1, `a render child should be running:\n${describeProcesses(during)}`);
+    const during = await renderChildRunning(renderer, baseline);
     const outcome = await pending;
     assert.equal(outcome.error?.kind, 'timeout');
     assert.match(outcome.error?.message ?? '', /longer than 2\.5 s/);
@@ -164,9 +176,7 @@ describe('render service', () => {
     const baseline = idleTree(renderer);
     const controller = new AbortController();
     const pending = renderer.render({ code: 'import time\ntime.sleep(60)\n', outDir: out.dir, stem: 'cancel', signal: controller.signal });
-    await sleep(800);
-    const during = idleTree(renderer);
-    assert.equal(during.length, baseline.length + 1, describeProcesses(during));
+    await renderChildRunning(renderer, baseline);
     controller.abort();
     await assert.rejects(pending, (error: unknown) => error instanceof RefigureError && error.kind === 'cancelled');
     assert.deepEqual(idleTree(renderer).map((p) => p.pid), baseline.map((p) => p.pid));
@@ -178,8 +188,9 @@ describe('render service', () => {
     await renderer.render({ code: simplePlot, outDir: out.dir, stem: 'warm2' });
     const [victim] = renderer.workerPids();
     assert.ok(victim);
+    const baseline = idleTree(renderer);
     const pending = renderer.render({ code: `import time\ntime.sleep(1.5)\n${simplePlot}`, like, outDir: out.dir, stem: 'retried' });
-    await sleep(600);
+    await renderChildRunning(renderer, baseline);
     process.kill(-victim, 'SIGKILL');
     const outcome = await pending;
     assert.equal(outcome.ok, true, JSON.stringify(outcome.error));
@@ -278,7 +289,7 @@ test('warm() starts a worker before any render, and the first render uses it', a
     assert.deepEqual(renderer.workerPids(), [], 'no worker before it is needed');
     renderer.warm();
     renderer.warm(); // a second call while starting starts nothing more
-    for (let i = 0; i < 300 && renderer.workerPids().length === 0; i++) await sleep(50);
+    await until(() => renderer.workerPids().length > 0, 'warm() to start a worker', 15_000);
     const warmed = renderer.workerPids();
     assert.equal(warmed.length, 1, 'one worker started by warm()');
     const outcome = await renderer.render({ code: simplePlot, outDir: out.dir, stem: 'after-warm' });
