@@ -15,6 +15,8 @@ export interface RefigureApi {
   panels(): PanelSnapshot[];
   /** Fires whenever a panel's status, result or error changes. */
   readonly onDidChangePanelState: vscode.Event<PanelSnapshot>;
+  /** Fires when Reconstruct Figure asks for an image with a quick pick, once its items are shown. */
+  readonly onDidShowImagePick: vscode.Event<void>;
   /** Reconstructs the image in its panel (opening it); rejects with the error a user would see. */
   reconstruct(uri: vscode.Uri): Promise<ReconstructionResult>;
 }

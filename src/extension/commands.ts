@@ -29,6 +29,10 @@ const imagePreviewViewType = 'imagePreview.previewEditor';
 const offlineNoticeKey = 'refigure.offlineNoticeShown';
 
 export class Commands extends Disposable {
+  private readonly pickShown = this._register(new vscode.EventEmitter<void>());
+  /** Fires when the quick pick of the workspace's images is on screen, its items loaded. */
+  readonly onDidShowImagePick = this.pickShown.event;
+
   constructor(private readonly deps: CommandDeps) {
     super();
     const register = (id: string, run: (...args: unknown[]) => unknown): void => {
@@ -191,13 +195,23 @@ export class Commands extends Disposable {
         mtimeMs: await stat(uri.fsPath).then((s) => s.mtimeMs, () => 0),
       })),
     );
-    const items = orderImagePicks(candidates).map((c) => ({ label: basename(c.path), description: c.label, uri: c.uri }));
-    const picked = await vscode.window.showQuickPick(items, {
-      title: vscode.l10n.t('Reconstruct Figure'),
-      placeHolder: vscode.l10n.t('Pick an image (most recently modified first)'),
-      matchOnDescription: true,
+    const pick = vscode.window.createQuickPick<vscode.QuickPickItem & { uri: vscode.Uri }>();
+    pick.title = vscode.l10n.t('Reconstruct Figure');
+    pick.placeholder = vscode.l10n.t('Pick an image (most recently modified first)');
+    pick.matchOnDescription = true;
+    pick.items = orderImagePicks(candidates).map((c) => ({ label: basename(c.path), description: c.label, uri: c.uri }));
+    return new Promise<vscode.Uri | undefined>((resolve) => {
+      pick.onDidAccept(() => {
+        resolve(pick.selectedItems[0]?.uri);
+        pick.hide();
+      });
+      pick.onDidHide(() => {
+        resolve(undefined);
+        pick.dispose();
+      });
+      pick.show();
+      this.pickShown.fire();
     });
-    return picked?.uri;
   }
 
   /** A key passed as the argument (another extension or a task provisioning it) is stored without asking. */

@@ -65,6 +65,7 @@ class Refigure extends Disposable {
     return {
       panels: () => this.panels.all().map((panel) => panel.snapshot()),
       onDidChangePanelState: this.panels.onDidChangePanelState,
+      onDidShowImagePick: this.commands.onDidShowImagePick,
       reconstruct: (uri) => this.commands.reconstruct(uri),
     };
   }

@@ -284,16 +284,16 @@ suite('Refigure commands in a trusted workspace', () => {
     await serve(answers(lineCode));
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
 
-    let finished = false;
-    const running = Promise.resolve(reconstructCommand()).finally(() => (finished = true));
-    // The pick appears once the workspace search is done; nothing tells the extension host when, so step and accept until a panel opens.
-    await sleep(1_000);
-    for (let i = 0; i < 50 && api.panels().length === 0 && !finished; i++) {
-      await vscode.commands.executeCommand('workbench.action.quickOpenSelectNext');
-      await sleep(150);
-      await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
-      await sleep(300);
-    }
+    const shown = new Promise<void>((resolve) => {
+      const listener = api.onDidShowImagePick(() => {
+        listener.dispose();
+        resolve();
+      });
+    });
+    const running = Promise.resolve(reconstructCommand());
+    await within(shown, 'the quick pick of images', 30_000);
+    await vscode.commands.executeCommand('workbench.action.quickOpenSelectNext');
+    await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
     const result = await within(running, 'the reconstruction of the picked image', 90_000);
 
     assert.ok(result, 'the quick pick led to a result');
