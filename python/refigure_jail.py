@@ -67,7 +67,26 @@ _DENIED = {
     "removexattr": (197, 14), "lremovexattr": (198, 15), "fremovexattr": (199, 16),
     "removexattrat": (466, 466), "file_setattr": (469, 469),
     "utime": (132, None), "utimes": (235, None), "futimesat": (261, None), "utimensat": (280, 88),
+    # Kernel objects that live outside scratch and outlive the render: System V shared memory (which
+    # the address-space limit does not count), message queues and semaphores, POSIX message queues.
+    "shmget": (29, 194), "shmat": (30, 196), "shmctl": (31, 195), "shmdt": (67, 197),
+    "semget": (64, 190), "semop": (65, 193), "semctl": (66, 191), "semtimedop": (220, 192),
+    "msgget": (68, 186), "msgsnd": (69, 189), "msgrcv": (70, 188), "msgctl": (71, 187),
+    "mq_open": (240, 180), "mq_unlink": (241, 181), "mq_timedsend": (242, 182),
+    "mq_timedreceive": (243, 183), "mq_notify": (244, 184), "mq_getsetattr": (245, 185),
+    # Memory that the address-space limit does not count: an anonymous file grows with write().
+    "memfd_create": (319, 279),
+    # Watching folders the render may not read tells it the names of files used there.
+    "inotify_add_watch": (254, 27), "fanotify_init": (300, 262),
+    # Priorities of other processes: inside bubblewrap the worker has no capabilities either, so
+    # nothing else stops a render from slowing it (and every later render) for good.
+    "setpriority": (141, 140), "ioprio_set": (251, 30),
 }
+# Calls whose first argument is a target process: allowed on the render itself (0 or its own pid)
+# only. prlimit64 checks only that the user ids match, so a root render could otherwise set the
+# worker's (or the editor's) CPU or file limits.
+_TARGETED = {"prlimit64": (302, 261), "sched_setaffinity": (203, 122), "sched_setscheduler": (144, 119),
+             "sched_setparam": (142, 118), "sched_setattr": (314, 274)}
 _EXEC = {"execve": (59, 221), "execveat": (322, 281)}
 # Signals: the first argument is the target process (or thread group).
 _SIGNALS = {"kill": (62, 129), "tkill": (200, 130), "tgkill": (234, 131),
@@ -260,7 +279,8 @@ def _when_arg(nr, arg, values, match, otherwise):
 def seccomp_filter(arch=None, allow_exec=False, own_pid=None, allow_fork=False):
     """The classic BPF program (an array of struct sock_filter) that denies what a render never needs.
 
-    own_pid: signals may go only to this process (or pid 0, its own group); None allows only 0.
+    own_pid: signals, resource limits and scheduling may target only this process (or pid 0: itself,
+    or its own group for signals); None allows only 0.
     allow_fork: a process that starts and signals children of its own (a worker, not a render).
     """
     arch = arch or machine()
@@ -289,7 +309,7 @@ def seccomp_filter(arch=None, allow_exec=False, own_pid=None, allow_fork=False):
                 _op(_RET, RET_ALLOW), _op(_RET, deny)]
         # The kernel reads the pid as a 32-bit int, so the low word is the whole target.
         targets = [0] if own_pid is None else [0, own_pid]
-        for numbers in _SIGNALS.values():
+        for numbers in list(_SIGNALS.values()) + list(_TARGETED.values()):
             ops += _when_arg(numbers[col], 0, targets, RET_ALLOW, deny)
     else:
         ops += [_op(_JEQ, _CLONE[col], 0, 4), _op(_LD_ABS_W, _arg(0)),
