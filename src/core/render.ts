@@ -7,7 +7,7 @@ import { readRegularFile, readRenderPng, writeOutput } from './renderFiles';
 import { execa, type ResultPromise } from 'execa';
 import { RefigureError, cancelled } from './errors';
 import { pythonDir } from './paths';
-import { findPython, type PythonInfo } from './python';
+import { findPython, pythonParses, type PythonInfo } from './python';
 import { bwrapArgs, chooseLayer, mplConfigDir, scrubbedEnv } from './sandbox';
 import { seatbeltCommand, seatbeltProfile } from './seatbelt';
 import type {
@@ -16,6 +16,7 @@ import type {
   Metrics,
   RenderError,
   RenderErrorKind,
+  FigureArtists,
   RenderOutcome,
   RenderRequest,
   RenderText,
@@ -53,6 +54,8 @@ export type RenderService = Renderer & {
   /** Process ids of the running workers (the bwrap process under bubblewrap), for diagnostics. */
   workerPids(): number[];
   warm(): void;
+  /** What the worker's hello reported: interpreter and library versions, backend, DPI, FreeType, fonts. */
+  environment(): Promise<Record<string, unknown>>;
 };
 
 const defaultTimeoutMs = 30_000;
@@ -95,6 +98,7 @@ interface Reply {
   compare_error?: string;
   compat?: string[];
   texts?: RenderText[];
+  artists?: FigureArtists;
   mediaType?: string;
   type?: string;
 }
@@ -224,6 +228,7 @@ class RenderPool implements RenderService {
           cold: this.config.cold ?? false,
           confine: { kernel, landlock: kernel },
           tripwire: this.config.tripwire ?? true,
+          artists: request.artists ?? false,
           limits: {
             memory_mb: this.config.memoryLimitMb ?? 2048,
             cpu_s: Math.ceil(timeoutMs / 1000) + 2,
@@ -246,6 +251,7 @@ class RenderPool implements RenderService {
       if (reply.output) outcome.output = reply.output;
       if (reply.compat?.length) outcome.compat = reply.compat;
       if (reply.ok && Array.isArray(reply.texts)) outcome.texts = reply.texts;
+      if (reply.ok && request.artists && reply.artists) outcome.artists = reply.artists;
       if (!reply.ok) {
         outcome.error = toRenderError(reply.error);
         return outcome;
@@ -268,6 +274,18 @@ class RenderPool implements RenderService {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  }
+
+  parses(code: string, signal?: AbortSignal): Promise<boolean> {
+    return pythonParses(this.python.path, code, signal);
+  }
+
+  async environment(): Promise<Record<string, unknown>> {
+    // A ping starts a worker when none runs; its hello is what it reported.
+    await this.dispatch({ op: 'ping' }, toolWatchdogMs);
+    const hello = this.slots.map((s) => s.worker?.info).find((h) => h !== undefined);
+    if (!hello) throw new RefigureError('render', 'The render worker did not report its environment.');
+    return hello;
   }
 
   async compare(original: string, rendered: string, diffPng?: string, signal?: AbortSignal): Promise<Metrics> {
@@ -424,6 +442,8 @@ class WorkerProcess {
   private stderrTail = '';
   private readonly pending = new Map<number, { resolve: (reply: Reply) => void; reject: (error: unknown) => void }>();
   private hello?: (ok: boolean, detail: string) => void;
+  /** The worker's hello: versions and the rendering environment. */
+  info?: Record<string, unknown>;
   private exitReason = '';
 
   private constructor(
@@ -558,6 +578,7 @@ class WorkerProcess {
         continue;
       }
       if (message.type === 'hello') {
+        this.info = message as unknown as Record<string, unknown>;
         if (message.protocol === 1) this.hello?.(true, '');
         else this.hello?.(false, `protocol ${String(message.protocol)} is not the expected 1`);
         continue;

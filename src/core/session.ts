@@ -25,7 +25,7 @@ import { silentLogger } from './types';
 import { RefigureError, describeError, isAbort, throwIfAborted } from './errors';
 import { prepareForModel, readImage } from './input';
 import { buildReconstructMessages } from './presets';
-import { requireCode } from './extract';
+import { requireCodeOrBare } from './extract';
 import { requestCaption } from './caption';
 import { traceToCode } from './offline';
 import { bestAttempt, buildRefineMessages, buildRepairMessages, defaultMinGain, defaultTarget, renderSummary } from './refine';
@@ -224,16 +224,18 @@ export class ReconstructionSession {
       );
       throwIfAborted(signal);
       this.progress(request, 'extract', 'Extracting the code');
-      const codes = replies.map((reply) => {
-        try {
-          return codeOf(reply.text);
-        } catch (error) {
-          if (replies.length === 1) throw error;
-          this.note('candidate-no-code', `A candidate came back without code: ${describeError(error)}`);
-          return undefined;
-        }
-      });
-      if (codes.every((code) => code === undefined)) codeOf(replies[0]?.text ?? '');
+      const codes = await Promise.all(
+        replies.map(async (reply) => {
+          try {
+            return await codeOf(reply.text, this.options.renderer);
+          } catch (error) {
+            if (replies.length === 1) throw error;
+            this.note('candidate-no-code', `A candidate came back without code: ${describeError(error)}`);
+            return undefined;
+          }
+        }),
+      );
+      if (codes.every((code) => code === undefined)) await codeOf(replies[0]?.text ?? '', this.options.renderer);
       this.usedModel(model, preset);
       const perReply = (Date.now() - t0) / 1000 / Math.max(1, replies.length);
       const made: Attempt[] = [];
@@ -405,7 +407,7 @@ export class ReconstructionSession {
         this.usedModel(model, preset);
         let code: string;
         try {
-          code = codeOf(reply.text);
+          code = await codeOf(reply.text, this.options.renderer);
         } catch (error) {
           this.logger.warn(`Round ${rounds}: ${describeError(error)}`);
           if (repairing) continue;
@@ -537,10 +539,13 @@ export class ReconstructionSession {
   }
 }
 
-/** The code of a reply; a reply without code is an error with the code `no-code`. */
-export function codeOf(reply: string): string {
+/**
+ * The code of a reply: its fenced block, else the whole reply when Python's parser accepts it (bare code);
+ * a reply without code is an error with the code `no-code`.
+ */
+export async function codeOf(reply: string, renderer: Pick<Renderer, 'parses'>): Promise<string> {
   try {
-    return requireCode(reply);
+    return await requireCodeOrBare(reply, (code) => renderer.parses?.(code) ?? Promise.resolve(false));
   } catch (error) {
     if (error instanceof RefigureError) throw new RefigureError(error.kind, error.message, error.hint, { cause: error, code: 'no-code' });
     throw error;

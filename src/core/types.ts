@@ -83,6 +83,41 @@ export interface RenderOutcome {
   compat?: string[];
   /** Every text the render paints, read from its artists, with boxes in the original's pixels. */
   texts?: RenderText[];
+  /** The figure's axes and plotting elements, when the request asked for `artists`. */
+  artists?: FigureArtists;
+}
+
+/** A figure as its artists describe it (`python/refigure_artists.py`): what the reference-code figures compare. */
+export interface FigureArtists {
+  axes: ArtistAxes[];
+  elements: ArtistElement[];
+}
+
+export interface ArtistAxes {
+  /** [x0, y0, x1, y1] in figure fractions, y up. */
+  box: [number, number, number, number];
+  /** [nrows, ncols, first row, last row, first column, last column] of a subplot. */
+  grid?: [number, number, number, number, number, number];
+  kind?: string;
+  xscale?: string;
+  yscale?: string;
+  xlim?: [number, number];
+  ylim?: [number, number];
+}
+
+export interface ArtistElement {
+  /** `line`, `patch:<class>`, `collection:<class>`, `text` or `image`. */
+  type: string;
+  /** Index into `axes`, or -1 for the figure itself. */
+  axes: number;
+  /** The plotting call that made it: elements sharing a number came from one call. */
+  call: number;
+  /** Distinct visible colours, RGB in [0, 1]. */
+  colors: Array<[number, number, number]>;
+  /** A line's first and last finite points, data units. */
+  ends?: [number, number, number, number];
+  /** A circle's centre and radius, data units. */
+  circle?: [number, number, number];
 }
 
 /** One text a render paints: what a reader sees (mathtext turned into symbols) and where. */
@@ -105,6 +140,8 @@ export interface RenderRequest {
   stem: string;
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** Also describe the figure's artists (`RenderOutcome.artists`); off by default, it costs a little per render. */
+  artists?: boolean;
 }
 
 /** The render service: warm workers, sandboxed children. Implemented in `render.ts`. */
@@ -120,6 +157,8 @@ export interface Renderer {
   close(): Promise<void>;
   /** Starts a worker ahead of the first render, e.g. while the model is still answering. */
   warm?(): void;
+  /** Whether Python's own parser accepts `code` (a reply that may be bare code); runs nothing. */
+  parses?(code: string, signal?: AbortSignal): Promise<boolean>;
 }
 
 export interface ConvertRequest {

@@ -4,6 +4,10 @@ import assert from 'node:assert/strict';
 import { RefigureError } from '../../src/core/errors';
 import { bareCandidate, requireCodeOrBare } from '../../src/core/extract';
 import { findPython, pythonParses } from '../../src/core/python';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { startScriptedServer } from '../support/scriptedServer';
+import { cliPath, repoRoot, scratch } from '../support/paths';
 
 const bare = `import matplotlib.pyplot as plt
 import numpy as np
@@ -53,4 +57,34 @@ test('the parser check runs no code', async () => {
   const python = (await findPython({})).path;
   assert.equal(await pythonParses(python, 'import os\nos._exit(3)\nraise SystemExit(4)\n'), true);
   assert.equal(await pythonParses(python, 'def f(:\n'), false);
+});
+
+test('refigure reconstruct renders a bare-code reply, and refuses a prose one with exit 3', async () => {
+  const work = scratch('refigure-bare-');
+  const server = await startScriptedServer([{ reply: bare }, { reply: 'Caption: A sine curve.\nAlt text: A sine curve.' }]);
+  const prose = await startScriptedServer([{ reply: 'It is a sine curve with a title.' }]);
+  try {
+    const image = join(repoRoot, 'media', 'samples', 'two-lines.png');
+    const run = (out: string, url: string) =>
+      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, [cliPath, 'reconstruct', image, '--endpoint', url, '--model', 'm', '--out', join(work.dir, out), '--json']);
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+        child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+        child.on('close', (code) => resolve({ code, stdout, stderr }));
+      });
+    const accepted = await run('bare', server.url);
+    assert.equal(accepted.code, 0, accepted.stderr);
+    const result = JSON.parse(accepted.stdout) as { code: string; render: { ok: boolean } };
+    assert.equal(result.code, bare);
+    assert.equal(result.render.ok, true);
+    const refused = await run('prose', prose.url);
+    assert.equal(refused.code, 3, refused.stderr);
+    assert.match(refused.stderr, /replied without code/);
+  } finally {
+    await server.close();
+    await prose.close();
+    work.dispose();
+  }
 });

@@ -150,7 +150,7 @@ describe('reconstruction session', () => {
     assert.equal(result.code, exact);
   });
 
-  test('version 1 results load with their attempts; a reply without code carries the code no-code', () => {
+  test('version 1 results load with their attempts; a reply without code carries the code no-code', async () => {
     const v1 = parseResult({
       version: 1,
       image: { path: '/x.png', width: 1, height: 1, format: 'png' },
@@ -170,6 +170,6 @@ describe('reconstruction session', () => {
     assert.equal(v1.shown, 0);
     assert.deepEqual(v1.notes, []);
     assert.equal(v1.captionProvider, 'model');
-    assert.throws(() => codeOf('no code here'), (error) => errorCode(error) === 'no-code');
+    await assert.rejects(codeOf('no code here', {}), (error) => errorCode(error) === 'no-code');
   });
 });
