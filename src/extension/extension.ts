@@ -27,7 +27,7 @@ class Refigure extends Disposable {
     super();
     const { channel, logger } = log;
     const settings = this._register(new Settings());
-    this.renderService = this._register(new RenderService(settings, logger));
+    this.renderService = this._register(new RenderService(settings, logger, context.workspaceState));
     const workRoot = vscode.Uri.joinPath(context.globalStorageUri, 'work');
     this.inserters.set('altText', altTextInserter);
     this.inserters.set('latexCaption', latexCaptionInserter);

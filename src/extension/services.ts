@@ -4,7 +4,7 @@ import { createRenderer } from '../core/render';
 import { findPython } from '../core/python';
 import { completeModel, resolveEndpoint } from '../core/config';
 import { createModelClient, listModels } from '../core/model';
-import { RefigureError, describeError } from '../core/errors';
+import { RefigureError, describeError, errorCode } from '../core/errors';
 import type { EndpointConfig, Logger, ModelClient, Renderer, SandboxLayer } from '../core/types';
 import { Disposable } from './dispose';
 import type { Settings } from './settings';
@@ -12,6 +12,8 @@ import type { Settings } from './settings';
 export type HostRenderer = Renderer & { readonly sandbox: SandboxLayer; readonly python: { path: string; version: string } };
 
 export const apiKeySecret = 'refigure.apiKey';
+/** The workspace's answer to "render without a kernel-enforced sandbox?": true, false, or not asked yet. */
+export const noIsolationAnswer = 'refigure.renderWithoutIsolation';
 
 /** The parts of the Python extension's API Refigure reads (`@vscode/python-extension`), typed here so that package is not needed. */
 interface PythonExtensionApi {
@@ -31,6 +33,7 @@ export class RenderService extends Disposable {
   constructor(
     private readonly settings: Settings,
     private readonly logger: Logger,
+    private readonly workspaceState: vscode.Memento,
   ) {
     super();
     this._register(
@@ -95,15 +98,39 @@ export class RenderService extends Disposable {
     const settings = this.settings.current;
     const python = await this.resolvePython(settings.pythonPath);
     const trusted = vscode.workspace.isTrusted;
-    const renderer = await createRenderer({
-      python,
-      logger: this.logger,
-      sandbox: settings.sandbox,
-      trusted,
-      defaultTimeoutMs: settings.renderTimeoutSeconds * 1000,
-    });
+    const options = { python, logger: this.logger, trusted, defaultTimeoutMs: settings.renderTimeoutSeconds * 1000 };
+    const optedOut = this.workspaceState.get<boolean>(noIsolationAnswer) === true && settings.sandbox === 'auto';
+    let renderer;
+    try {
+      renderer = await createRenderer({ ...options, sandbox: optedOut ? 'none' : settings.sandbox });
+    } catch (error) {
+      if (errorCode(error) !== 'no-sandbox' || settings.sandbox !== 'auto' || !trusted || !(await this.allowNoIsolation(error))) throw error;
+      renderer = await createRenderer({ ...options, sandbox: 'none' });
+    }
     this.logger.info(`Render service ready: Python ${renderer.python.version} at ${renderer.python.path}, sandbox ${renderer.sandbox}${trusted ? '' : ' (untrusted workspace: rendering refused)'}.`);
     return renderer;
+  }
+
+  /**
+   * Asked once per workspace when no kernel-enforced layer exists here: the reason, how to get one, and the
+   * choice. An answer is kept for the workspace; dismissing the question asks again next time.
+   */
+  private async allowNoIsolation(error: unknown): Promise<boolean> {
+    const answered = this.workspaceState.get<boolean>(noIsolationAnswer);
+    if (answered !== undefined) return answered;
+    const render = vscode.l10n.t('Render Without Isolation');
+    const refuse = vscode.l10n.t("Don't Render");
+    const detail = error instanceof RefigureError ? `${error.message}\n\n${error.hint ?? ''}` : describeError(error);
+    const choice = await vscode.window.showWarningMessage(
+      vscode.l10n.t('Refigure cannot isolate the model\'s code in this workspace. Render it anyway, with the same access to your files and network as you?'),
+      { modal: true, detail },
+      render,
+      refuse,
+    );
+    if (choice === undefined) return false;
+    await this.workspaceState.update(noIsolationAnswer, choice === render);
+    this.logger.warn(choice === render ? 'Rendering without a kernel-enforced sandbox in this workspace, as answered.' : 'Not rendering without a kernel-enforced sandbox in this workspace, as answered.');
+    return choice === render;
   }
 
   /** `refigure.pythonPath`, else the Python extension's interpreter when it has matplotlib, else discovery as in the CLI. */

@@ -3,7 +3,6 @@ import * as vscode from 'vscode';
 import type { CaptionStyle, PresetName } from '../core/types';
 import { presetNames } from '../core/presets';
 import { captionStyles } from '../core/caption';
-import { sandboxModes, type SandboxMode } from '../core/config';
 import { defaultTarget } from '../core/refine';
 import { oneOf } from '../shared/values';
 import { Disposable } from './dispose';
@@ -15,7 +14,8 @@ export interface RefigureSettings {
   pythonPath: string;
   renderTimeoutSeconds: number;
   captionStyle: CaptionStyle;
-  sandbox: SandboxMode;
+  /** Rendering with no kernel-enforced layer is never a setting: it is a per-workspace answer (services.ts). */
+  sandbox: ExtensionSandboxMode;
   refineRounds: number;
   /** Independent first answers (the CLI's `--candidates`). */
   candidates: number;
@@ -24,6 +24,9 @@ export interface RefigureSettings {
 }
 
 export type SettingKey = keyof RefigureSettings;
+
+const extensionSandboxModes = ['auto', 'require-isolation'] as const;
+export type ExtensionSandboxMode = (typeof extensionSandboxModes)[number];
 
 const keys: SettingKey[] = ['endpoint', 'model', 'preset', 'pythonPath', 'renderTimeoutSeconds', 'captionStyle', 'sandbox', 'refineRounds', 'candidates', 'target'];
 
@@ -35,7 +38,7 @@ export function readSettings(config: vscode.WorkspaceConfiguration = vscode.work
     pythonPath: str(config.get('pythonPath')),
     renderTimeoutSeconds: num(config.get('renderTimeoutSeconds'), 30, 1, 600),
     captionStyle: oneOf(config.get('captionStyle'), captionStyles) ?? 'caption',
-    sandbox: oneOf(config.get('sandbox'), sandboxModes) ?? 'auto',
+    sandbox: oneOf(config.get('sandbox'), extensionSandboxModes) ?? 'auto',
     refineRounds: Math.round(num(config.get('refineRounds'), 0, 0, 10)),
     candidates: Math.round(num(config.get('candidates'), 1, 1, 8)),
     target: num(config.get('target'), defaultTarget, 0, 1),
