@@ -1,6 +1,7 @@
 // Captions in Markdown and LaTeX documents: alt text of `![alt](path)` and `\caption{…}` in the figure around `\includegraphics{path}`, as text edits.
 import { dirname, extname, isAbsolute, resolve } from 'node:path';
 import { findImageLinks, toAltText } from './markdownImage';
+import { rasterImageExtensions } from './imagePick';
 
 /** A replacement of `text.slice(start, end)` by `newText`; offsets are into the document's text as given. */
 export interface TextEdit {
@@ -137,7 +138,7 @@ function findInclude(masked: string, target: DocumentTarget): Include | undefine
 }
 
 /** Extensions tried, in order, for `\includegraphics{name}` without one (the raster formats Refigure reads). */
-const latexImageExtensions = ['.png', '.jpg', '.jpeg', '.gif', '.bmp', '.webp'];
+const latexImageExtensions = rasterImageExtensions.map((extension) => `.${extension}`);
 
 /**
  * The image file of the `\includegraphics{…}` under `offset`, found as LaTeX finds it (the document's folder,

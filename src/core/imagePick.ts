@@ -1,6 +1,8 @@
 // Which files count as images, and the order the image quick pick offers them in.
 
-export const imageExtensions = ['png', 'jpg', 'jpeg', 'webp', 'gif', 'bmp', 'svg'] as const;
+/** The raster formats Refigure renders against; SVG figures can be picked but not yet compared. */
+export const rasterImageExtensions = ['png', 'jpg', 'jpeg', 'webp', 'gif', 'bmp'] as const;
+export const imageExtensions = [...rasterImageExtensions, 'svg'] as const;
 
 /** Glob for `workspace.findFiles`. */
 export const imageGlob = `**/*.{${imageExtensions.join(',')}}`;
@@ -9,9 +11,17 @@ export const imageGlob = `**/*.{${imageExtensions.join(',')}}`;
 export const imagePickExclude = '**/{node_modules,.git,dist,out,.refigure-tools}/**';
 
 export function isImagePath(path: string): boolean {
+  return hasExtension(path, imageExtensions);
+}
+
+export function isRasterImagePath(path: string): boolean {
+  return hasExtension(path, rasterImageExtensions);
+}
+
+function hasExtension(path: string, extensions: readonly string[]): boolean {
   const dot = path.lastIndexOf('.');
   if (dot === -1 || dot < path.lastIndexOf('/')) return false;
-  return (imageExtensions as readonly string[]).includes(path.slice(dot + 1).toLowerCase());
+  return extensions.includes(path.slice(dot + 1).toLowerCase());
 }
 
 export interface ImageCandidate {

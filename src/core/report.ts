@@ -4,7 +4,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Renderer } from './types';
-import type { EvalRecord, EvalSummary } from './eval';
+import type { EvalRecord } from './evalRun';
+import type { EvalSummary } from './evalSummary';
 import { readImage } from './input';
 import { escapeHtml } from './html';
 

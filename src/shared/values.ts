@@ -13,3 +13,9 @@ export function oneOf<T extends string>(value: unknown, allowed: readonly T[]): 
 export function round3(value: number): number {
   return Math.round(value * 1000) / 1000;
 }
+
+export function sum(values: readonly number[]): number {
+  let total = 0;
+  for (const value of values) total += value;
+  return total;
+}
