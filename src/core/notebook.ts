@@ -1,8 +1,9 @@
 // Jupyter notebooks (.ipynb, nbformat 4): the figures they hold, Refigure's caption cells, and edits that keep the file's own formatting.
 import { createHash, randomBytes } from 'node:crypto';
 import type { CaptionStyle } from './types';
-import { RefigureError } from './errors';
+import { RefigureError, describeError } from './errors';
 import { findImageLinks, toAltText } from './markdownImage';
+import { isRecord } from '../shared/values';
 
 export type MultilineString = string | string[];
 
@@ -82,7 +83,7 @@ export function parseNotebook(text: string, name = 'The notebook'): ParsedNotebo
   } catch (error) {
     throw new RefigureError(
       'input',
-      `${name} is not JSON (${error instanceof Error ? error.message : String(error)}), so it is not a Jupyter notebook.`,
+      `${name} is not JSON (${describeError(error)}), so it is not a Jupyter notebook.`,
       'Give an .ipynb file saved by Jupyter or VS Code; a .py or Markdown notebook must be converted first (e.g. `jupytext --to ipynb`).',
     );
   }
@@ -530,9 +531,6 @@ class Scanner {
   }
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function isMultiline(value: unknown): value is MultilineString {
   return typeof value === 'string' || (Array.isArray(value) && value.every((line) => typeof line === 'string'));

@@ -1,7 +1,7 @@
 // Reading a saved reconstruction (the CLI's `.refigure.json`, the panel's history), older versions included.
 import { readFile } from 'node:fs/promises';
 import type { Attempt, Note, ReconstructionResult } from './types';
-import { RefigureError } from './errors';
+import { RefigureError, describeError } from './errors';
 import { bestAttempt } from './refine';
 import { isRecord } from '../shared/values';
 
@@ -46,7 +46,7 @@ export async function readResultFile(path: string): Promise<ReconstructionResult
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new RefigureError('input', `${path} is not JSON: ${error instanceof Error ? error.message : String(error)}`, undefined, { code: 'bad-result' });
+    throw new RefigureError('input', `${path} is not JSON: ${describeError(error)}`, undefined, { code: 'bad-result' });
   }
   return parseResult(json, path);
 }

@@ -25,6 +25,7 @@ import { altTextInserter } from './markdown';
 import { readSettings } from './settings';
 import { captionDescribesFigure } from '../core/caption';
 import { reportUndescribedFigure } from './commands';
+import { isRecord } from '../shared/values';
 
 /** A figure of a live notebook: the cell object follows the cell when cells move. */
 export interface NotebookFigureTarget {
@@ -322,8 +323,4 @@ function resolveNotebookLink(notebook: vscode.NotebookDocument, destination: str
 
 function isNotebookCell(value: unknown): value is vscode.NotebookCell {
   return isRecord(value) && typeof value.index === 'number' && isRecord(value.notebook) && isRecord(value.document) && 'outputs' in value;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
