@@ -137,8 +137,9 @@ function firstSentence(text: string): string {
 
 /**
  * Whether a result's caption describes the figure, and so may be written into a user's document or
- * notebook. The offline trace's caption only says that nothing was perceived.
+ * notebook: a model wrote it. The offline trace's caption only says that nothing was perceived, and it stays
+ * the trace's even after a model later refined the code, until a model writes a new one.
  */
-export function captionDescribesFigure(result: Pick<ReconstructionResult, 'provider'>): boolean {
-  return result.provider !== 'offline';
+export function captionDescribesFigure(result: Pick<ReconstructionResult, 'captionProvider'>): boolean {
+  return result.captionProvider === 'model';
 }

@@ -129,11 +129,13 @@ export class Commands extends Disposable {
       }
       if (!caption) {
         const result = await this.reconstruct(target.image, target.origin);
-        if (!captionDescribesFigure(result) && target.origin.kind !== 'file') {
+        if (result.caption && !captionDescribesFigure(result) && target.origin.kind !== 'file') {
           reportUndescribedFigure();
           return undefined;
         }
-        caption = result.caption ? { caption: result.caption, altText: result.altText } : undefined;
+        // For an image alone the caption only shows in the panel; into a document goes only what a model wrote.
+        const mayUse = captionDescribesFigure(result) || target.origin.kind === 'file';
+        caption = result.caption && mayUse ? { caption: result.caption, altText: result.altText } : undefined;
       }
       if (!caption) {
         void vscode.window.showWarningMessage(vscode.l10n.t('No caption was written for {0}; the panel says why.', basename(imagePath)));

@@ -76,7 +76,7 @@ export class NotebookSupport extends Disposable {
         ...(target.figure.kind === 'output' ? { output: target.figure.outputIndex } : {}),
       });
       if (!result || !caption) return result;
-      if (!captionDescribesFigure(result)) {
+      if (result.caption && !captionDescribesFigure(result)) {
         reportUndescribedFigure();
         return result;
       }
