@@ -12,6 +12,7 @@ import struct
 import sys
 import traceback
 
+import refigure_artists
 import refigure_sandbox
 import refigure_text
 from refigure_sandbox import Blocked
@@ -187,6 +188,9 @@ def run_child(request, result_fd, matplotlib, plt, read_paths, keep_fds):
 
     redirector = _Redirector(scratch)
     original_savefig = prepare_matplotlib(matplotlib, plt, request.get("like"), redirector)
+    if request.get("artists"):
+        # Off by default: only the reference-code figures need to know which call drew what.
+        refigure_artists.instrument()
     # The shims were installed once in the warm parent (refigure_worker); only what fires here counts.
     compat = sys.modules.get("refigure_compat")
     if compat is not None:
@@ -240,7 +244,13 @@ def run_child(request, result_fd, matplotlib, plt, read_paths, keep_fds):
     if png is None:
         emit({"ok": False, "error": {"kind": "no-figure", "message": "the code drew no figure"}})
         return
-    emit({"ok": True, "texts": texts}, png)
+    header = {"ok": True, "texts": texts}
+    if request.get("artists"):
+        try:
+            header["artists"] = refigure_artists.describe(redirector.figures[-1][0] if redirector.figures else plt.gcf())
+        except Exception as exc:
+            header["artists_error"] = "%s: %s" % (type(exc).__name__, str(exc)[:200])
+    emit(header, png)
 
 
 def child_entry(request, result_fd, output_fd, import_plotting, read_paths):

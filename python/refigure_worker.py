@@ -160,6 +160,71 @@ def clean_texts(items, limit=500):
     return kept
 
 
+def clean_artists(description):
+    """A child's description of its figure's artists (refigure_artists), kept only in the expected shape and bounds."""
+    import math
+
+    def number(v):
+        return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+    def numbers(v, n):
+        return [float(x) for x in v] if isinstance(v, list) and len(v) == n and all(number(x) for x in v) else None
+
+    def word(v):
+        return v if isinstance(v, str) and 0 < len(v) <= 40 and all(c.isalnum() or c in ":_-" for c in v) else None
+
+    if not isinstance(description, dict):
+        return None
+    axes = []
+    for entry in (description.get("axes") if isinstance(description.get("axes"), list) else [])[:64]:
+        if not isinstance(entry, dict) or numbers(entry.get("box"), 4) is None:
+            continue
+        kept = {"box": numbers(entry["box"], 4)}
+        grid = entry.get("grid")
+        if isinstance(grid, list) and len(grid) == 6 and all(isinstance(g, int) and not isinstance(g, bool) and 0 <= g <= 1000 for g in grid):
+            kept["grid"] = grid
+        for key in ("kind", "xscale", "yscale"):
+            if word(entry.get(key)):
+                kept[key] = entry[key]
+        for key in ("xlim", "ylim"):
+            if numbers(entry.get(key), 2) is not None:
+                kept[key] = numbers(entry[key], 2)
+        axes.append(kept)
+    elements = []
+    for entry in (description.get("elements") if isinstance(description.get("elements"), list) else [])[:2000]:
+        if not isinstance(entry, dict) or not word(entry.get("type")):
+            continue
+        index, call = entry.get("axes"), entry.get("call")
+        if not (isinstance(index, int) and -1 <= index < len(axes) and isinstance(call, int) and 0 <= call < 2**53):
+            continue
+        colours = entry.get("colors") if isinstance(entry.get("colors"), list) else []
+        kept = {"type": entry["type"], "axes": index, "call": call, "colors": [c for c in (numbers(c, 3) for c in colours[:16]) if c and all(0 <= x <= 1 for x in c)]}
+        for key, n in (("ends", 4), ("circle", 3)):
+            if numbers(entry.get(key), n) is not None:
+                kept[key] = numbers(entry[key], n)
+        elements.append(kept)
+    return {"axes": axes, "elements": elements}
+
+
+def environment(matplotlib):
+    """What a render's pixels depend on beyond the code: backend, DPI, FreeType and the fonts found."""
+    info = {"backend": str(matplotlib.get_backend()), "dpi": float(matplotlib.rcParams["figure.dpi"]), "savefigDpi": str(matplotlib.rcParams["savefig.dpi"])}
+    try:
+        from matplotlib import ft2font
+
+        info["freetype"] = str(getattr(ft2font, "__freetype_version__", ""))
+    except Exception:
+        pass
+    try:
+        from matplotlib import font_manager
+
+        info["fonts"] = sorted({f.name for f in font_manager.fontManager.ttflist})[:400]
+        info["defaultFont"] = os.path.basename(font_manager.findfont(font_manager.FontProperties()))
+    except Exception as error:
+        log("fonts could not be listed: %s" % error)
+    return info
+
+
 def scratch_usage(path, max_entries):
     """(bytes, entries) under `path`, counting allocated blocks, stopping early past `max_entries`."""
     total, entries, stack = 0, 0, [path]
@@ -371,6 +436,7 @@ class Worker:
                 "pid": os.getpid(),
                 "landlock": self.kernel["landlock"],
                 "seccomp": self.kernel["seccomp"],
+                "environment": environment(self.matplotlib),
             }
         )
 
@@ -488,6 +554,8 @@ class Worker:
         texts = (header or {}).get("texts")
         if isinstance(texts, list):
             reply["texts"] = clean_texts(texts)
+        if request.get("artists") and isinstance((header or {}).get("artists"), dict):
+            reply["artists"] = clean_artists(header["artists"])
         compat = (header or {}).get("compat")
         if isinstance(compat, list):
             reply["compat"] = [c for c in compat[:20] if isinstance(c, str) and len(c) <= 40 and c.replace("-", "").replace("_", "").isalnum()]
