@@ -12,7 +12,9 @@ import { type EvalProgress, type EvalRecord, readResults, runEvaluation } from '
 import { compareRuns, summarize, writeSummary } from '../core/evalSummary';
 import { makeThumbnails, renderReport } from '../core/report';
 import { defaultTarget } from '../core/refine';
-import { presetNames } from '../core/presets';
+import { presetNames, samplingFor } from '../core/presets';
+import { fingerprintDataset, runEnvironment } from '../core/runEnvironment';
+import { runRerun } from './evalRerun';
 import { type CliIo, cliLogger, interruptSignal } from './io';
 import { modelFromFlags, modelOptions, numberOption, oneOf, parseCommand, renderOptions, rendererFromFlags } from './flags';
 
@@ -42,7 +44,9 @@ Options:
   --judge-endpoint URL    also score each render with the STEM2Code-Eval image rubric on this endpoint
   --judge-model NAME      the judge model (required with --judge-endpoint)
   --judge-api-key-env VAR the judge's API key variable (default: REFIGURE_JUDGE_API_KEY)
-  --compare-with DIR      compare item by item with an earlier run's folder
+  --compare-with DIR      compare item by item with an earlier run's folder (wins, losses, paired bootstrap and sign test)
+  --rerun RUN_DIR         render RUN_DIR's stored code again into --out (no model asked) and check that every
+                          deterministic figure reproduces; exits 1 and names the figures and environment changes when not
   --limit N               only the first N items
   --python PATH           Python interpreter with matplotlib
   --sandbox MODE          auto (default: the strongest kernel-enforced layer, else refuse) or none (no isolation, at your own risk)
@@ -82,6 +86,7 @@ export async function runEval(argv: string[], io: CliIo): Promise<number> {
       'judge-model': { type: 'string' },
       'judge-api-key-env': { type: 'string' },
       'compare-with': { type: 'string' },
+      rerun: { type: 'string' },
       limit: { type: 'string' },
       json: { type: 'boolean' },
     },
@@ -90,6 +95,10 @@ export async function runEval(argv: string[], io: CliIo): Promise<number> {
   );
   if (!parsed) return 0;
   const { values, positionals } = parsed;
+  if (values.rerun) {
+    if (positionals.length) throw new RefigureError('usage', '--rerun takes the run folder, not a data set: the data set is the one the run recorded.');
+    return runRerun(values, io, (n) => rendererFromFlags(values, io, n));
+  }
   if (positionals.length !== 1) throw new RefigureError('usage', `eval takes one data set.\n\n${EVAL_USAGE}`);
   if (!values.out) throw new RefigureError('usage', 'eval needs --out DIR, the run folder.', 'Name a folder; running again with the same folder resumes the run.');
   const datasetPath = resolve(io.cwd, positionals[0] as string);
@@ -166,6 +175,11 @@ export async function runEval(argv: string[], io: CliIo): Promise<number> {
       throw error;
     }
     progress.done();
+    const provenance = {
+      environment: runEnvironment(await renderer.environment(), renderer.sandbox),
+      model: { provider: settings.provider, model: settings.model, endpoint: settings.endpoint, preset: settings.preset, sampling: model ? { ...samplingFor(preset) } : null, seeds: null },
+      dataset: await fingerprintDataset(datasetPath, items),
+    };
     const comparison = other ? compareRuns(records, other, resolve(io.cwd, values['compare-with'] as string)) : undefined;
     const summary = summarize(records, {
       dataset: datasetPath,
@@ -174,6 +188,7 @@ export async function runEval(argv: string[], io: CliIo): Promise<number> {
       judgeModel: judge?.config.model,
       wallSeconds: Math.round(Date.now() - started) / 1000,
       comparison,
+      provenance,
     });
     const written = await writeSummary(outDir, summary);
     const thumbs = await makeThumbnails(records, outDir, renderer, interrupt.signal);

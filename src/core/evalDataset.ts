@@ -1,7 +1,7 @@
 // `refigure eval`'s data sets: a folder of images, or a STEM2Code-style JSONL of chat records.
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RefigureError } from './errors';
 import { extractCode } from './extract';
@@ -15,8 +15,10 @@ export interface EvalItem {
   id: string;
   /** Absolute path of the figure. */
   image: string;
-  /** The reference code of a STEM2Code-style record, when it has one. */
+  /** The reference code: a STEM2Code-style record's answer, or `NAME.py` beside `NAME.png` in a folder. */
   referenceCode?: string;
+  /** The record's `domain` (or `category`, `subject`), for the per-domain rows of the table. */
+  domain?: string;
 }
 
 /** The items of a folder of images (sorted by name) or of a STEM2Code-style JSONL file. */
@@ -50,7 +52,12 @@ export async function loadDataset(path: string): Promise<EvalItem[]> {
 
 async function loadFolder(dir: string): Promise<EvalItem[]> {
   const names = (await readdir(dir)).filter((name) => isRasterImagePath(name)).sort();
-  return names.map((name) => ({ id: name, image: join(dir, name) }));
+  return Promise.all(
+    names.map(async (name) => {
+      const program = join(dir, `${basename(name, extname(name))}.py`);
+      return existsSync(program) ? { id: name, image: join(dir, name), referenceCode: await readFile(program, 'utf8') } : { id: name, image: join(dir, name) };
+    }),
+  );
 }
 
 async function loadJsonl(file: string): Promise<EvalItem[]> {
@@ -80,16 +87,18 @@ async function loadJsonl(file: string): Promise<EvalItem[]> {
     const count = seen.get(id) ?? 0;
     seen.set(id, count + 1);
     if (count) id = `${id}#${count + 1}`;
-    items.push({ id, image, referenceCode: parsed.reference ? (extractCode(parsed.reference) ?? parsed.reference) : undefined });
+    items.push({ id, image, referenceCode: parsed.reference ? (extractCode(parsed.reference) ?? parsed.reference) : undefined, ...(parsed.domain ? { domain: parsed.domain } : {}) });
   }
   return items;
 }
 
 /** Reads the fields the published harness uses; anything else in the record is ignored. */
-function parseRecord(record: unknown): { id?: string; image?: string; reference?: string } {
-  const out: { id?: string; image?: string; reference?: string } = {};
+function parseRecord(record: unknown): { id?: string; image?: string; reference?: string; domain?: string } {
+  const out: { id?: string; image?: string; reference?: string; domain?: string } = {};
   if (!isRecord(record)) return out;
   if (typeof record.id === 'string' || typeof record.id === 'number') out.id = String(record.id);
+  const domain = [record.domain, record.category, record.subject].find((d) => typeof d === 'string' && d.trim());
+  if (typeof domain === 'string') out.domain = domain.trim().slice(0, 80);
   const images = record.images;
   if (Array.isArray(images) && typeof images[0] === 'string') out.image = images[0];
   else if (typeof record.image === 'string') out.image = record.image;

@@ -9,6 +9,7 @@ import { reconstruct } from './pipeline';
 import { bestAttempt } from './refine';
 import { judgeImages } from './judge';
 import type { EvalItem } from './evalDataset';
+import { type ReferenceScore, scoreAgainstReference, sha256File } from './evalReference';
 import { sum } from '../shared/values';
 
 // ─── Records ────────────────────────────────────────────────────────────────
@@ -56,6 +57,13 @@ export interface EvalRecord {
   error?: string;
   judge?: { score: number | null; reply: string; tokens: number } | { error: string };
   hasReferenceCode: boolean;
+  domain?: string;
+  /** Compatibility shims the final answer's render needed: it rendered "raw" when none fired. */
+  compat?: string[];
+  /** SHA-256 of the final render's PNG: a rerun reproduces it byte for byte or says why not. */
+  renderSha256?: string | null;
+  /** The answer against the reference program (README, "Reference-code figures"), when the item has one. */
+  reference?: ReferenceScore;
   finishedAt: string;
 }
 
@@ -188,6 +196,19 @@ async function evaluateItem(item: EvalItem, options: EvalOptions, outDir: string
     const record = recordFrom(item, result.attempts, outDir, started, result.provider, result.model);
     record.caption = result.caption;
     if (options.judge && record.png) record.judge = await judgeItem(options.judge, item.image, join(outDir, record.png), options, workDir, controller.signal);
+    record.renderSha256 = record.png ? await sha256File(join(outDir, record.png)) : null;
+    if (item.referenceCode !== undefined) {
+      const scored = await scoreAgainstReference({
+        renderer: options.renderer,
+        image: item.image,
+        code: record.png ? record.code : null,
+        referenceCode: item.referenceCode,
+        workDir,
+        renderTimeoutMs: options.renderTimeoutMs,
+        signal: controller.signal,
+      });
+      record.reference = scored.score;
+    }
     return record;
   } catch (error) {
     if (options.signal?.aborted) throw error;
@@ -269,10 +290,12 @@ function recordFrom(
     diff: rel(rendered?.render.diffPng),
     error: best && !best.render.ok ? best.render.error?.message : undefined,
     hasReferenceCode: item.referenceCode !== undefined,
+    ...(item.domain ? { domain: item.domain } : {}),
+    compat: rendered?.render.compat ?? [],
     finishedAt: new Date().toISOString(),
   };
 }
 
-function safeName(id: string): string {
+export function safeName(id: string): string {
   return id.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 120) || 'item';
 }

@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import type { Metrics, ReconstructionResult } from './types';
 import { round3, sum } from '../shared/values';
 import type { EvalRecord } from './evalRun';
+import { type PaperTable, paperTable } from './evalTable';
+import type { RunProvenance } from './runEnvironment';
+import { type PairedTest, pairedTest } from './stats';
 
 // ─── Summary ────────────────────────────────────────────────────────────────
 
@@ -46,6 +49,10 @@ export interface EvalSummary {
   seconds: { total: number; mean: number | null; median: number | null; wall?: number };
   judge?: { model: string; judged: number; errors: number; score: Distribution; scoreAll: number | null };
   comparison?: Comparison;
+  /** Everything a rerun needs besides the run folder: the environment, the model side, the data set's hash. */
+  provenance?: RunProvenance;
+  /** The paper's table: execution (raw and with shims), image score, fidelity, reference-code figures; overall and per domain. */
+  table?: PaperTable;
   markdown: string;
 }
 
@@ -88,7 +95,7 @@ export function histogram(values: readonly number[]): { edges: number[]; counts:
 
 export function summarize(
   records: readonly EvalRecord[],
-  meta: { dataset: string; items: number; settings: EvalSummary['settings']; judgeModel?: string; wallSeconds?: number; comparison?: Comparison },
+  meta: { dataset: string; items: number; settings: EvalSummary['settings']; judgeModel?: string; wallSeconds?: number; comparison?: Comparison; provenance?: RunProvenance },
 ): EvalSummary {
   const evaluated = records.filter((r) => r.status !== 'error');
   const rendered = evaluated.filter((r) => r.metrics);
@@ -129,6 +136,8 @@ export function summarize(
     tokens: { prompt, completion, meanPerItem: n ? (prompt + completion) / n : null },
     seconds: { total: round3(sum(seconds)), mean: n ? sum(seconds) / n : null, median: quantile([...seconds].sort((a, b) => a - b), 0.5), wall: meta.wallSeconds },
     comparison: meta.comparison,
+    provenance: meta.provenance,
+    table: paperTable(records, { judge: Boolean(meta.judgeModel) }),
     markdown: '',
   };
   if (meta.judgeModel) {
@@ -168,6 +177,8 @@ export interface Comparison {
   ties: number;
   meanDelta: number | null;
   execution: { ours: number; theirs: number };
+  /** Paired bootstrap of the mean fidelity difference and a sign test on the wins and losses. */
+  significance?: PairedTest;
   rows: ComparisonRow[];
 }
 
@@ -204,6 +215,7 @@ export function compareRuns(ours: readonly EvalRecord[], theirs: readonly EvalRe
       ours: common.filter((r) => oursById.get(r.id)?.metrics).length,
       theirs: common.filter((r) => theirsById.get(r.id)?.metrics).length,
     },
+    significance: pairedTest(common.map((r) => r.ours as number), common.map((r) => r.theirs as number), { margin }),
     rows,
   };
 }
@@ -236,7 +248,7 @@ export function summaryMarkdown(s: EvalSummary): string {
   }
   head.push('Rounds / item', 'Tokens / item', 's / item');
   row.push(f1(s.rounds.mean === null ? null : s.rounds.mean), s.tokens.meanPerItem === null ? '–' : Math.round(s.tokens.meanPerItem).toString(), f1(s.seconds.mean));
-  const lines = [table(head, [row])];
+  const lines = s.table ? [s.table.markdown, '', table(head, [row])] : [table(head, [row])];
 
   const d = s.fidelity;
   lines.push(
@@ -263,6 +275,12 @@ export function summaryMarkdown(s: EvalSummary): string {
         [[escapeCell(`${c.otherModel} (${c.other})`), String(c.common), String(c.wins), String(c.losses), String(c.ties), c.meanDelta === null ? '–' : signed(c.meanDelta), `${c.execution.ours} / ${c.execution.theirs}`]],
       ),
     );
+    const t = c.significance;
+    if (t) {
+      const p = (v: number | null) => (v === null ? '–' : v < 0.001 ? v.toExponential(1) : v.toFixed(3));
+      const ci = t.low === null || t.high === null ? '–' : `[${signed(t.low)}, ${signed(t.high)}]`;
+      lines.push('', table(['Paired test', 'Mean Δ fidelity, 95 % CI', 'Paired bootstrap p', 'Sign test p'], [['', ci, p(t.bootstrapP), p(t.signP)]]));
+    }
   }
   if (s.execution.errors) lines.push('', `${s.execution.errors} item(s) could not be evaluated (endpoint or input errors) and are left out; run again to retry them.`);
   return lines.join('\n');
