@@ -11,6 +11,7 @@ import { createServer, type Server } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { createRenderer, type RenderService } from '../../src/core/render';
+import { mplConfigDir } from '../../src/core/sandbox';
 import type { RenderErrorKind, RenderOutcome } from '../../src/core/types';
 import { repoRoot, scratch, stemFixtures } from '../support/paths';
 import { descendants, describe as describeProcesses } from '../hostile/processes';
@@ -29,6 +30,10 @@ interface Case {
   kernelExpect?: 'ok' | 'failed' | 'any' | RenderErrorKind | RenderErrorKind[];
   /** The error message with the tripwire on. */
   message?: RegExp;
+  /** The error message with only the kernel layers. */
+  kernelMessage?: RegExp;
+  /** Only on this CPU architecture (`process.arch`): the program uses its machine code or call table. */
+  arch?: string;
   timeoutMs?: number;
   check?: (outcome: RenderOutcome, env: CaseEnv) => void;
 }
@@ -44,6 +49,7 @@ interface CaseEnv {
 
 const blockedWrite = /write outside its scratch folder/;
 const blockedProcess = /start a process \(blocked\)/;
+const everyStopped = /every attempt was stopped/;
 
 const cases: Case[] = [
   { name: 'net_connect', expect: 'blocked', message: /network connection to 127\.0\.0\.1:\d+ \(blocked\)/ },
@@ -136,6 +142,177 @@ const cases: Case[] = [
   { name: 'backend_switch', expect: 'ok' },
   { name: 'big_file', expect: 'exception', message: /File too large/ },
   { name: 'recursion', expect: 'exception', message: /RecursionError/ },
+  // Attacks on the kernel layers themselves. Each program tries every route it names for real (raw
+  // system calls through ctypes where a Python-level hook would see the call) and prints a marker
+  // for any that gets through, which fails the test; when all are stopped it raises PermissionError
+  // naming each route with the refusal it met (an errno, or the tripwire). With the tripwire on,
+  // ctypes itself is refused first; the kernel runs show which layer stopped each route.
+
+  // The worker's protocol channel and the processes around the render.
+  {
+    name: 'pidfd_getfd_channel',
+    expect: 'exception',
+    message: everyStopped,
+    kernelMessage: /pidfd_open\(worker\): EPERM; open \/proc\/<worker> as a pidfd: EACCES; pidfd_getfd\(worker's descriptors\): EPERM/,
+  },
+  { name: 'pidfd_signal_worker', expect: 'exception', message: everyStopped, kernelMessage: /pidfd_open\(worker\): EPERM; pidfd_send_signal\(worker, SIGKILL\) #0: EPERM/ },
+  {
+    name: 'pidfd_signal_node',
+    expect: 'exception',
+    message: everyStopped,
+    kernelMessage: /pidfd_open\(Node\): EPERM;.* pidfd_send_signal\(Node, 0\): EPERM; pidfd_send_signal\(Node, SIGKILL\): EPERM/,
+  },
+  {
+    name: 'kill_syscall_worker',
+    expect: 'blocked',
+    message: /ctypes/,
+    kernelExpect: 'exception',
+    kernelMessage: /kill\(worker\): EPERM; kill\(-worker group\): EPERM; tkill\(worker\): EPERM; tgkill\(worker\): EPERM; rt_sigqueueinfo\(worker\): EPERM; rt_tgsigqueueinfo\(worker\): EPERM/,
+  },
+  {
+    name: 'kill_syscall_node',
+    expect: 'blocked',
+    message: /ctypes/,
+    kernelExpect: 'exception',
+    kernelMessage: /kill\(Node, 0\): EPERM; kill\(Node\): EPERM; tkill\(Node\): EPERM; tgkill\(Node\): EPERM; rt_sigqueueinfo\(Node\): EPERM/,
+  },
+  // Landlock's signal scoping stops the SIGKILL the kernel would send on the render's behalf; the
+  // invariants below (worker not replaced) are the check.
+  { name: 'sigio_owner', expect: 'ok' },
+  {
+    name: 'prlimit_others',
+    expect: 'exception',
+    message: everyStopped,
+    kernelMessage: /prlimit64\(worker, RLIMIT_CPU = 1 s\): EPERM; prlimit64\(Node\) read: EPERM; prlimit64\(Node\) write: EPERM/,
+  },
+  {
+    name: 'sched_others',
+    expect: 'exception',
+    message: everyStopped,
+    // Node is not in bubblewrap's pid namespace (ESRCH); under Landlock alone it is, and refused.
+    kernelMessage: /setpriority\(worker\): EPERM; sched_setaffinity\(worker\): EPERM; sched_setscheduler\(worker\): EPERM; setpriority\(Node\): (EPERM|ESRCH)/,
+  },
+  {
+    name: 'ptrace_vm',
+    expect: 'blocked',
+    message: /ctypes/,
+    kernelExpect: 'exception',
+    kernelMessage: /ptrace\(PTRACE_ATTACH, worker\): EPERM; ptrace\(PTRACE_SEIZE, Node\): EPERM; ptrace\(PTRACE_TRACEME\): EPERM; process_vm_readv\(worker\): EPERM; process_vm_writev\(worker\): EPERM; process_vm_readv\(Node\): EPERM/,
+  },
+  {
+    name: 'proc_environ',
+    expect: 'exception',
+    message: /\/proc\/<Node>\/environ: (EACCES|ENOENT).*\/proc\/<worker>\/environ: EACCES/,
+    kernelMessage: /\/proc\/<Node>\/environ: (EACCES|ENOENT).*\/proc\/<worker>\/environ: EACCES.*list \/proc: EACCES/,
+  },
+  { name: 'proc_fd_reopen', expect: 'exception', message: everyStopped, kernelMessage: /open \/proc\/<worker>\/fd\/1 for writing: EACCES.*read through \/proc\/<worker>\/root: (EACCES|ENOENT)/ },
+  { name: 'inherited_fds', expect: 'ok' },
+
+  // The worker's fixed names, the render root and matplotlib's shared config.
+  // The tripwire sees only the relative name; the kernel refuses.
+  { name: 'symlink_out_dirfd', expect: 'exception', message: /symlink out\.png \(descriptor 0\): EACCES; symlink diff\.png \(descriptor 0\): EACCES/ },
+  {
+    name: 'link_fixed_names',
+    expect: 'exception',
+    message: /symlink \.\.\/out\.png: Blocked \(tripwire\)/,
+    kernelMessage: /symlink \.\.\/out\.png: EACCES; .*hard link of a scratch file as \.\.\/out\.png: EACCES; .*rename a scratch file to \.\.\/out\.png: (EACCES|EXDEV)/,
+  },
+  {
+    name: 'render_root_write',
+    expect: 'exception',
+    message: everyStopped,
+    kernelMessage: /write \.\.\/original\.png: EACCES.*write \.\.\/\.\.\/home\/\.bashrc: EACCES; write \.\.\/\.\.\/tmp\/planted\.txt: EACCES; write \.\.\/\.\.\/planted\.txt: EACCES; mkdir \.\.\/\.\.\/r-forged: EACCES.*list the render root and write into every folder: EACCES/,
+  },
+  { name: 'mplconfig_poison', expect: 'exception', message: everyStopped, kernelMessage: /write matplotlibrc: EACCES; mkdir stylelib: EACCES; write a font cache: EACCES/ },
+  { name: 'dirfd_create', expect: 'exception', message: /create \S+ in \S+: EACCES/, kernelMessage: /create \S+ in \S+: EACCES.*create dirfd\.txt in \.\.: EACCES.*create dirfd\.txt in \.\.\/\.\.: EACCES/ },
+  { name: 'fifo_outputs', expect: 'exception', message: /mkfifo \.\.\/out\.png: EPERM/, kernelMessage: /mkfifo \.\.\/out\.png: EPERM; mkfifo \.\.\/diff\.png: EPERM; mkfifo \.\.\/original\.png: EPERM; mkfifo fifo\.png: EPERM; replace the staged original with a FIFO: EACCES/ },
+  { name: 'mknod_devices', expect: 'exception', message: /mknod \/dev\/mem: EPERM; mknod a disk: EPERM; mknod \/dev\/null: EPERM; mknod a socket: EPERM; mknod a regular file: EPERM/ },
+
+  // Writes and reads outside scratch by routes the tripwire does not see (no audit event, or a
+  // check of one path only); bubblewrap does not mount the canary at all (ENOENT), Landlock refuses.
+  { name: 'link_source_outside', expect: 'exception', message: /link the secret into scratch: (EXDEV|ENOENT); link package\.json into scratch: (EXDEV|ENOENT)/ },
+  { name: 'sqlite_outside', expect: 'exception', message: /VACUUM INTO the canary folder: OperationalError; ATTACH a new database in the canary folder: OperationalError; ATTACH the secret file: OperationalError; VACUUM INTO the secret: OperationalError/ },
+  { name: 'dbm_outside', expect: 'exception', message: everyStopped, kernelMessage: /dbm\.dumb database in the canary folder: (EACCES|ENOENT)/ },
+  { name: 'readline_history', expect: 'exception', message: /write_history_file in the canary folder: (EACCES|ENOENT); append_history_file to the secret: (EACCES|ENOENT); read_history_file of the secret: (EACCES|ENOENT)/ },
+  {
+    name: 'rename_race',
+    expect: 'ok',
+    check: (o) => assert.match(o.output ?? '', /race over after \d+ swaps/),
+  },
+  {
+    name: 'fchmod_readonly',
+    expect: 'exception',
+    message: /fchmod\(read-only descriptor, setuid\): EPERM; chmod\(scratch file, setuid\): EPERM/,
+    kernelMessage: /fchmod\(read-only descriptor, setuid\): EPERM; chmod\(scratch file, setuid\): EPERM; chmod\(secret, setuid\): EPERM;.* fchmodat2\(O_PATH descriptor, '', AT_EMPTY_PATH\): EPERM; fchmodat\(secret\): EPERM/,
+  },
+  {
+    name: 'utime_chown',
+    expect: 'exception',
+    message: everyStopped,
+    kernelMessage: /utime \S+secret\.txt: EPERM; setxattr \S+secret\.txt: EPERM; chown victim: EPERM.*fchownat\(descriptor, '', AT_EMPTY_PATH\): EPERM; utimensat\(descriptor, NULL\): EPERM; utimensat\(secret\): EPERM/,
+  },
+  {
+    name: 'read_secret',
+    expect: 'exception',
+    message: everyStopped,
+    kernelMessage: /read the secret: (EACCES|ENOENT); read package\.json: (EACCES|ENOENT); read \.git\/config: (EACCES|ENOENT); list the repository: EACCES; list the home folder: EACCES/,
+  },
+
+  // New processes, other programs, and the kernel's larger interfaces.
+  { name: 'fork_exec_direct', expect: 'exception', message: /subprocess\._fork_exec: EPERM/, kernelMessage: /subprocess\._fork_exec: EPERM; a fresh _posixsubprocess from the original import function: EPERM/ },
+  { name: 'setsid_survivor', expect: 'exception', message: /fork, setsid, fork: Blocked \(tripwire\)/, kernelMessage: /fork, setsid, fork: EPERM/ },
+  { name: 'clone_raw', expect: 'exception', message: everyStopped, kernelMessage: /clone\(SIGCHLD\): EPERM; clone\(CLONE_PARENT\): EPERM; clone\(thread \+ CLONE_NEWUSER\): EPERM; clone3: ENOSYS/ },
+  { name: 'execve_ctypes', expect: 'exception', message: everyStopped, kernelMessage: /libc execve: EPERM; execve system call: EPERM; execveat of a copy in scratch: EPERM/ },
+  { name: 'namespaces_ctypes', expect: 'exception', message: everyStopped, kernelMessage: /unshare\(user \+ mount\): EPERM; unshare\(network\): EPERM; unshare\(pid\): EPERM; open pid 1's mount namespace: EACCES; setns: EPERM; mount a tmpfs: EPERM; chroot: EPERM; pivot_root: EPERM/ },
+  {
+    name: 'sockets_ctypes',
+    expect: 'exception',
+    message: everyStopped,
+    kernelMessage: /socket\(AF_INET\): EPERM; socket\(AF_INET6\): EPERM; socket\(AF_UNIX\): EPERM; socket\(AF_NETLINK route\): EPERM; socket\(AF_NETLINK audit\): EPERM; socket\(AF_PACKET\): EPERM; socket\(AF_VSOCK\): EPERM; socket\(AF_ALG\): EPERM; socketpair\(AF_UNIX\): EPERM/,
+  },
+  { name: 'io_uring_setup', expect: 'blocked', message: /ctypes/, kernelExpect: 'exception', kernelMessage: /io_uring_setup: EPERM; io_uring_enter: EPERM; io_uring_register: EPERM/ },
+  { name: 'bpf_syscall', expect: 'blocked', message: /ctypes/, kernelExpect: 'exception', kernelMessage: /bpf\(BPF_MAP_CREATE\): EPERM; bpf\(BPF_PROG_LOAD\): EPERM/ },
+  { name: 'keyctl_keys', expect: 'blocked', message: /ctypes/, kernelExpect: 'exception', kernelMessage: /add_key: EPERM; request_key: EPERM; keyctl\(KEYCTL_READ, user keyring\): EPERM/ },
+  { name: 'perf_event', expect: 'blocked', message: /ctypes/, kernelExpect: 'exception', kernelMessage: /perf_event_open\(worker\): EPERM; perf_event_open\(whole CPU\): EPERM; perf_event_open\(self\): EPERM/ },
+  { name: 'userfaultfd_open', expect: 'exception', message: everyStopped, kernelMessage: /userfaultfd: EPERM; open \/dev\/userfaultfd: (EACCES|ENOENT)/ },
+  // The render has no terminal: EPERM (the filter) rather than ENOTTY shows the call itself is refused.
+  { name: 'tiocsti_inject', expect: 'exception', message: /TIOCSTI on descriptor 0: EPERM; TIOCLINUX on descriptor 0: EPERM; TIOCSTI on descriptor 1: EPERM/ },
+  { name: 'sysv_ipc', expect: 'exception', message: everyStopped, kernelMessage: /shared memory: EPERM; message queue: EPERM; semaphore: EPERM; mq_open: EPERM/ },
+  { name: 'inotify_watch', expect: 'exception', message: everyStopped, kernelMessage: /watch \S+: EPERM; watch \S+: EPERM; watch \.\.\/\.\.: EPERM/ },
+  { name: 'abi_x32', arch: 'x64', expect: 'blocked', message: /ctypes/, kernelExpect: 'blocked', kernelMessage: /system call the sandbox forbids \(signal 31\)/ },
+  {
+    name: 'abi_i386',
+    arch: 'x64',
+    expect: 'blocked',
+    message: /ctypes/,
+    // The filter kills a 32-bit call (SIGSYS); a kernel without the 32-bit entry point faults first (SIGSEGV).
+    kernelExpect: ['blocked', 'exit'],
+    kernelMessage: /system call the sandbox forbids \(signal 31\)|crashed the Python process \(signal 11\)/,
+  },
+
+  // Resources the limits must hold: memory the address-space limit does not count, and disk.
+  { name: 'memfd_hoard', expect: 'exception', message: /Operation not permitted/ },
+
+  {
+    // Control sequences arrive intact in the outcome (JSON output is exact); the CLI strips them
+    // before a terminal sees them, which its own tests check.
+    name: 'terminal_escapes',
+    expect: 'exception',
+    message: /\x1b\]0;owned\x07: \x1b\]52;c;/,
+    check: (o) => assert.ok((o.output ?? '').includes('\x1b]52;c;') && (o.output ?? '').includes('\x1b[2J')),
+  },
+
+  // What the child reports: a forged result frame is only "what the code said".
+  { name: 'forged_frame_huge', expect: 'worker', message: /declares 30000 x 30000 pixels, more than a render may have/ },
+  {
+    name: 'forged_frame_metrics',
+    expect: 'ok',
+    check: (o) => {
+      // The figures are recomputed by the harness below; the paths the frame named are not used.
+      assert.ok(o.png && o.diffPng && !JSON.stringify(o).includes('secret.txt'));
+      assert.ok(!(o.compat ?? []).some((c) => c.includes('\x1b')), JSON.stringify(o.compat));
+    },
+  },
 ];
 
 function expand(source: string, env: CaseEnv): string {
@@ -148,7 +325,11 @@ function expand(source: string, env: CaseEnv): string {
     .replaceAll('{{REPO}}', repoRoot);
 }
 
-/** Every file under `dir` with its content and mode: what "nothing outside changed" compares. */
+/**
+ * Every file under `dir` with its content, mode, owner, link count and times: what "nothing outside
+ * changed" compares. The change time moves with any change of metadata (mode, owner, times, links,
+ * extended attributes), so it catches those too.
+ */
 function snapshot(dir: string): string {
   return readdirSync(dir, { recursive: true })
     .map(String)
@@ -156,10 +337,14 @@ function snapshot(dir: string): string {
     .map((name) => {
       const path = join(dir, name);
       const stat = lstatSync(path);
-      return `${name} ${stat.mode.toString(8)} ${stat.mtimeMs} ${stat.isFile() ? readFileSync(path, 'utf8') : ''}`;
+      const meta = `${stat.mode.toString(8)} ${stat.uid}:${stat.gid} ${stat.nlink} ${stat.mtimeMs} ${stat.ctimeMs}`;
+      return `${name} ${meta} ${stat.isFile() ? readFileSync(path, 'utf8') : ''}`;
     })
     .join('\n');
 }
+
+/** What a program prints when one of its attacks got through (built so the program text never matches). */
+const holeMarker = /REFIGURE-HOLE/;
 
 test('every hostile program has a case and every case a program', () => {
   const files = readdirSync(hostileDir).filter((n) => n.endsWith('.py')).map((n) => n.slice(0, -3)).sort();
@@ -226,11 +411,13 @@ describe('hostile programs', { concurrency: 2 }, () => {
       };
 
       const tree = () => descendants(renderer.workerPids()).filter((p) => p.state !== 'Z');
+      let mplConfig = '';
 
       before(async () => {
         env.port = port;
         renderer = await createRenderer({ sandbox: layer, tripwire, memoryLimitMb: 1024 });
         assert.equal(renderer.sandbox, layer);
+        mplConfig = mplConfigDir(renderer.python);
         const warm = await renderer.render({ code: 'import matplotlib.pyplot as plt\nplt.plot([0, 1])\n', outDir: out.dir, stem: 'warm' });
         assert.equal(warm.ok, true, JSON.stringify(warm.error));
         baseline = tree().map((p) => p.pid);
@@ -244,12 +431,13 @@ describe('hostile programs', { concurrency: 2 }, () => {
       });
 
       for (const c of cases) {
-        test(c.name, async () => {
+        test(c.name, { skip: c.arch && c.arch !== process.arch ? `${c.arch} only` : false }, async () => {
           rmSync(env.outside, { recursive: true, force: true });
           mkdirSync(env.outside);
           writeFileSync(join(env.outside, 'keep.txt'), 'keep');
           writeFileSync(env.secretFile, fileSecret, { mode: 0o644 });
           const before = snapshot(env.outside);
+          const configBefore = snapshot(mplConfig);
           const code = expand(readFileSync(join(hostileDir, `${c.name}.py`), 'utf8'), env);
           const outcome = await renderer.render({
             code,
@@ -269,6 +457,7 @@ describe('hostile programs', { concurrency: 2 }, () => {
             assert.ok(outcome.error && kinds.includes(outcome.error.kind), shown);
           }
           if (tripwire && c.message) assert.match(outcome.error?.message ?? '', c.message, shown);
+          if (!tripwire && c.kernelMessage) assert.match(outcome.error?.message ?? '', c.kernelMessage, shown);
           c.check?.(outcome, env);
 
           // Whatever the program did: no secret leaked, nothing outside was created or changed, no
@@ -277,7 +466,9 @@ describe('hostile programs', { concurrency: 2 }, () => {
           const everything = JSON.stringify(outcome) + (outcome.png ? readFileSync(outcome.png, 'latin1') : '') + (outcome.diffPng ? readFileSync(outcome.diffPng, 'latin1') : '');
           assert.ok(!everything.includes(secret), 'a secret from the environment reached the outcome');
           assert.ok(!everything.includes(fileSecret), 'a secret file reached the outcome');
+          assert.doesNotMatch(everything, holeMarker, `the program reports an attack that got through:\n${outcome.output ?? ''}`);
           assert.equal(snapshot(env.outside), before, 'a file outside scratch was created or changed');
+          assert.equal(snapshot(mplConfig), configBefore, "matplotlib's config folder was changed");
           assert.equal(existsSync(env.homeTarget), false);
           if (outcome.ok && outcome.metrics && outcome.png) {
             const recomputed = await renderer.compare(fixture, outcome.png);
