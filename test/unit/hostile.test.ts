@@ -50,6 +50,7 @@ interface CaseEnv {
 const blockedWrite = /write outside its scratch folder/;
 const blockedProcess = /start a process \(blocked\)/;
 const everyStopped = /every attempt was stopped/;
+const diskCap = /wrote more than 512 MiB/;
 
 const cases: Case[] = [
   { name: 'net_connect', expect: 'blocked', message: /network connection to 127\.0\.0\.1:\d+ \(blocked\)/ },
@@ -292,6 +293,19 @@ const cases: Case[] = [
 
   // Resources the limits must hold: memory the address-space limit does not count, and disk.
   { name: 'memfd_hoard', expect: 'exception', message: /Operation not permitted/ },
+  {
+    name: 'disk_fill',
+    expect: 'memory',
+    message: diskCap,
+    check: (o) => {
+      // No more than the cap written: the file that crosses it may complete, none after it.
+      const written = [...(o.output ?? '').matchAll(/wrote (\d+) MiB/g)].map((m) => Number(m[1]));
+      assert.ok(Math.max(0, ...written) <= 512 + 60, `wrote ${Math.max(0, ...written)} MiB`);
+    },
+  },
+  { name: 'disk_fallocate_fast', expect: 'memory', message: diskCap },
+  { name: 'disk_unlinked', expect: 'memory', message: diskCap },
+  { name: 'disk_hidden_dir', expect: 'memory', message: diskCap },
 
   {
     // Control sequences arrive intact in the outcome (JSON output is exact); the CLI strips them
@@ -311,6 +325,15 @@ const cases: Case[] = [
       // The figures are recomputed by the harness below; the paths the frame named are not used.
       assert.ok(o.png && o.diffPng && !JSON.stringify(o).includes('secret.txt'));
       assert.ok(!(o.compat ?? []).some((c) => c.includes('\x1b')), JSON.stringify(o.compat));
+    },
+  },
+  { name: 'forged_frame_notes', expect: 'ok', check: (o) => assert.ok((o.output ?? '').length < 70_000, `output of ${(o.output ?? '').length} characters`) },
+  {
+    name: 'huge_error_message',
+    expect: 'exception',
+    check: (o) => {
+      const text = (o.error?.message ?? '') + (o.error?.traceback ?? '');
+      assert.ok(text.length < 70_000, `an error of ${text.length} characters`);
     },
   },
 ];
