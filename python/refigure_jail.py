@@ -98,8 +98,13 @@ _LANDLOCK_CREATE, _LANDLOCK_ADD, _LANDLOCK_RESTRICT = 444, 445, 446
 CLONE_THREAD = 0x00010000
 # CLONE_NEWNS | NEWCGROUP | NEWUTS | NEWIPC | NEWUSER | NEWPID | NEWNET
 CLONE_NEW_NAMESPACES = 0x00020000 | 0x02000000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x20000000 | 0x40000000
-# Typing into a terminal, and setting immutable/append-only flags on a file opened read-only.
-_DENIED_IOCTLS = (0x5412, 0x541C, 0x40086602, 0x401C5820)  # TIOCSTI, TIOCLINUX, FS_IOC_SETFLAGS, FS_IOC_FSSETXATTR
+# Typing into a terminal, setting immutable/append-only flags on a file opened read-only, and naming
+# another process as the owner of a socket (which the kernel then signals on the render's behalf).
+_DENIED_IOCTLS = (0x5412, 0x541C, 0x40086602, 0x401C5820, 0x8901, 0x8902)  # TIOCSTI, TIOCLINUX, FS_IOC_SETFLAGS, FS_IOC_FSSETXATTR, FIOSETOWN, SIOCSPGRP
+# fcntl F_SETOWN / F_SETOWN_EX: the kernel sends SIGIO (or any signal F_SETSIG picks) to the owner, a
+# kill that no kill call makes. Landlock's signal scope (ABI 6) stops it too; older kernels have only this.
+_FCNTL = (72, 25)
+_DENIED_FCNTLS = (8, 15)
 
 
 def machine():
@@ -314,6 +319,7 @@ def seccomp_filter(arch=None, allow_exec=False, own_pid=None, allow_fork=False):
     else:
         ops += [_op(_JEQ, _CLONE[col], 0, 4), _op(_LD_ABS_W, _arg(0)),
                 _op(_JSET, CLONE_NEW_NAMESPACES, 0, 1), _op(_RET, deny), _op(_RET, RET_ALLOW)]
+    ops += _when_arg(_FCNTL[col], 1, _DENIED_FCNTLS, deny, RET_ALLOW)
     ops += _when_arg(_IOCTL[col], 1, _DENIED_IOCTLS, deny, RET_ALLOW)
     ops.append(_op(_RET, RET_ALLOW))
     return b"".join(ops)
