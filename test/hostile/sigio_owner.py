@@ -1,21 +1,69 @@
-# Makes the kernel signal the worker on its behalf: F_SETOWN names the worker (and then its process
-# group) as the owner of a pipe, F_SETSIG picks SIGKILL, O_ASYNC arms it, and a write fires it. No
-# kill call is made, so a filter on kill does not see it. If it got through, the worker would die.
-import fcntl
+# Makes the kernel signal other processes on its behalf: F_SETOWN (and F_SETOWN_EX) names the worker,
+# the worker's process group, or the Node process as the owner of a pipe, F_SETSIG picks the signal
+# (SIGKILL for the worker), O_ASYNC arms it, and a write fires it. No kill call is made, so a filter
+# on kill alone does not see it; naming another process as owner is the hole.
+
+import errno
 import os
+
+HOLE = "REFIGURE-" + "HOLE"  # printed when an attack gets through: the test fails on it
+stopped = []
+
+
+def _how(error):
+    code = getattr(error, "errno", None)
+    if code:
+        return errno.errorcode.get(code, str(code))
+    return type(error).__name__ + (" (tripwire)" if "blocked)" in str(error) else "")
+
+
+def attempt(what, fn, *args, catch=OSError, **kwargs):
+    """One attack. A refusal (the kernel's errno, or the tripwire's PermissionError) is recorded."""
+    try:
+        fn(*args, **kwargs)
+    except catch as error:
+        stopped.append("%s: %s" % (what, _how(error)))
+        return False
+    print(HOLE, what, flush=True)
+    return True
+
+
+def step(what, fn, *args, **kwargs):
+    """A preparation that is no attack by itself (an O_PATH open, which Landlock allows): its result, or None."""
+    try:
+        return fn(*args, **kwargs)
+    except OSError as error:
+        stopped.append("%s: %s" % (what, _how(error)))
+        return None
+
+
+def finish():
+    raise PermissionError("every attempt was stopped: " + "; ".join(stopped))
+
+
+import fcntl
 import signal
+import struct
 import time
 
-F_SETSIG = getattr(fcntl, "F_SETSIG", 10)
+F_SETSIG, F_SETOWN_EX, F_OWNER_PID = getattr(fcntl, "F_SETSIG", 10), 15, 1
 worker = os.getppid()
-for owner in (worker, -os.getpgid(worker)):
+
+
+def own_and_fire(owner, sig, extended=False):
     r, w = os.pipe()
-    fcntl.fcntl(r, fcntl.F_SETOWN, owner)
-    fcntl.fcntl(r, F_SETSIG, signal.SIGKILL)
+    if extended:
+        fcntl.fcntl(r, F_SETOWN_EX, struct.pack("ii", F_OWNER_PID, owner))
+    else:
+        fcntl.fcntl(r, fcntl.F_SETOWN, owner)
+    fcntl.fcntl(r, F_SETSIG, sig)
     fcntl.fcntl(r, fcntl.F_SETFL, fcntl.fcntl(r, fcntl.F_GETFL) | os.O_ASYNC)
     os.write(w, b"x")
-time.sleep(0.3)
-print("the worker was signalled through SIGIO ownership, if the kernel let it")
-import matplotlib.pyplot as plt
+    time.sleep(0.2)
 
-plt.plot([0, 1], [1, 0])
+
+attempt("F_SETOWN(worker), SIGKILL", own_and_fire, worker, signal.SIGKILL)
+attempt("F_SETOWN(worker's group), SIGKILL", own_and_fire, -os.getpgid(worker), signal.SIGKILL)
+attempt("F_SETOWN_EX(worker), SIGKILL", own_and_fire, worker, signal.SIGKILL, extended=True)
+attempt("F_SETOWN(Node), SIGWINCH", own_and_fire, {{NODE_PID}}, signal.SIGWINCH)
+finish()

@@ -177,9 +177,12 @@ const cases: Case[] = [
     kernelExpect: 'exception',
     kernelMessage: /kill\(Node, 0\): EPERM; kill\(Node\): EPERM; tkill\(Node\): EPERM; tgkill\(Node\): EPERM; rt_sigqueueinfo\(Node\): EPERM/,
   },
-  // Landlock's signal scoping stops the SIGKILL the kernel would send on the render's behalf; the
-  // invariants below (worker not replaced) are the check.
-  { name: 'sigio_owner', expect: 'ok' },
+  {
+    name: 'sigio_owner',
+    expect: 'exception',
+    message: /F_SETOWN\(worker\), SIGKILL: EPERM/,
+    kernelMessage: /F_SETOWN\(worker\), SIGKILL: EPERM; F_SETOWN\(worker's group\), SIGKILL: EPERM; F_SETOWN_EX\(worker\), SIGKILL: EPERM; F_SETOWN\(Node\), SIGWINCH: EPERM/,
+  },
   {
     name: 'prlimit_others',
     expect: 'exception',
