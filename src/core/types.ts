@@ -32,6 +32,17 @@ export interface Metrics {
   colorDistance: number;
 }
 
+/** One way the redraw differs from the original; boxes are [x, y, width, height] in the original's pixels. */
+export type Difference =
+  | { kind: 'text-different' | 'text-missing' | 'text-extra'; original?: string; redraw?: string; box: [number, number, number, number]; confidence?: number }
+  | { kind: 'missing-ink' | 'extra-ink' | 'colour'; box: [number, number, number, number]; area: number };
+
+/** The judgement of an attempt drawn from its figures and differences; callers decide on `code`. */
+export interface Verdict {
+  code: 'close' | 'close-text-differs' | 'different' | 'failed';
+  textDifferences: number;
+}
+
 export type RenderErrorKind =
   | 'exception' // the code raised
   | 'syntax' // the code does not parse
@@ -237,6 +248,8 @@ export interface Attempt {
   usage?: TokenUsage;
   seconds: number;
   best: boolean;
+  differences?: Difference[];
+  verdict?: Verdict;
 }
 
 export type Provider = 'model' | 'offline';
@@ -296,6 +309,9 @@ export interface ReconstructionResult {
     sandbox: SandboxLayer;
   };
   metrics: Metrics | null;
+  /** The differences and verdict of the attempt shown. */
+  differences?: Difference[];
+  verdict?: Verdict;
   attempts: Attempt[];
   timings: Record<string, number>;
   /** Files written by the CLI (absolute paths). */
