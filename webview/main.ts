@@ -1,22 +1,23 @@
-// The Refigure panel in the webview: the view (header, notices, progress, error, figures, caption, attempts, actions); the compare stage is stage.ts.
+// The Refigure panel in the webview: the view (header, verdict, notices, progress, figures, differences, caption, attempts); the compare stage is stage.ts.
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
-import '@vscode-elements/elements/dist/vscode-divider/index.js';
 import {
   assertNever,
   defaultWebviewState,
   parseWebviewState,
   type AttemptView,
+  type DifferenceView,
   type HostAction,
   type HostMessage,
   type PanelRequest,
   type PanelView,
   type ProgressView,
+  type VerdictView,
   type WebviewState,
 } from '../src/shared/protocol';
 import { button, clear, el } from './dom';
-import { initStage, renderStage, setNaturalSize } from './stage';
+import { initStage, renderStage, setNaturalSize, zoomToBox, setDifferences } from './stage';
 import { requests, vscode } from './client';
 
 const root = document.getElementById('app') as HTMLElement;
@@ -27,9 +28,14 @@ const t = (key: string): string => strings[key] ?? key;
 let view: PanelView = initial.view;
 const state: WebviewState = parseWebviewState(vscode.getState()) ?? parseWebviewState(initial.state) ?? defaultWebviewState(view.imagePath);
 let progress: (ProgressView & { receivedAt: number }) | undefined;
+let selectedDifference: number | undefined;
 
 function saveState(): void {
   vscode.setState(state);
+}
+
+function busy(): boolean {
+  return view.status === 'streaming' || view.status === 'rendering';
 }
 
 // ── layout ──────────────────────────────────────────────────────────────────
@@ -39,106 +45,228 @@ const titleBox = el('div', { className: 'title' });
 const actionsBox = el('div', { className: 'actions', role: 'toolbar', ariaLabel: 'Actions' });
 header.append(titleBox, actionsBox);
 
+const verdictBox = el('section', { className: 'verdict', role: 'status' });
 const noticeBox = el('section', { className: 'notice', role: 'status' });
 const progressBox = el('section', { className: 'run-progress', role: 'status', ariaLive: 'polite' });
-const toast = el('div', { className: 'toast', role: 'status', ariaLive: 'polite' });
+// Built once: the ring keeps turning (CSS) while only the text beside it changes.
+const progressRing = document.createElement('vscode-progress-ring');
+const progressText = el('span', { className: 'progress-text' });
+progressBox.append(progressRing, progressText);
+const feedback = el('div', { className: 'feedback', role: 'status', ariaLive: 'polite' });
 
 const viewerBox = el('section', { className: 'viewer' });
 const modeBar = el('div', { className: 'toolbar', role: 'toolbar', ariaLabel: 'Compare' });
 const stage = el('div', { className: 'stage', tabIndex: 0, ariaLabel: 'Original and render' });
-viewerBox.append(modeBar, stage);
+const statusLine = el('div', { className: 'status-line' });
+const legend = el('div', { className: 'diff-legend' });
+viewerBox.append(modeBar, stage, legend, statusLine);
 
 const errorBox = el('section', { className: 'error-box' });
 const figuresBox = el('section', { className: 'figures' });
+const differencesBox = el('section', { className: 'differences' });
 const captionBox = el('section', { className: 'caption-box' });
 const attemptsBox = el('section', { className: 'attempts' });
 const details = el('div', { className: 'details' });
-details.append(errorBox, figuresBox, captionBox, attemptsBox);
+details.append(errorBox, figuresBox, differencesBox, captionBox, attemptsBox);
 
-root.append(header, noticeBox, progressBox, viewerBox, details, toast);
+root.append(header, verdictBox, noticeBox, progressBox, viewerBox, details, feedback);
 
-// ── requests ────────────────────────────────────────────────────────────────
+// ── requests and feedback next to the action ────────────────────────────────
 
-function send(request: PanelRequest): void {
+function send(request: PanelRequest, anchor?: HTMLElement): void {
   requests.send(request).then(
-    (message) => showToast(message, false),
-    (error: unknown) => showToast(error instanceof Error ? error.message : String(error), true),
+    (message) => showFeedback(message, false, anchor),
+    (error: unknown) => {
+      const text = error instanceof Error ? error.message : String(error);
+      // The notice already says it, with its buttons: once is enough.
+      if (text !== view.notice?.message) showFeedback(text, true, anchor);
+    },
   );
 }
 
-function showToast(message: string | undefined, isError: boolean): void {
-  toast.textContent = message ?? '';
-  toast.classList.toggle('is-error', isError);
-  toast.classList.toggle('is-visible', Boolean(message));
+let feedbackTimer: ReturnType<typeof setTimeout> | undefined;
+
+/** A short message beside the control that asked for it, inside the window, gone after a few seconds. */
+function showFeedback(message: string | undefined, isError: boolean, anchor?: HTMLElement): void {
+  if (feedbackTimer) clearTimeout(feedbackTimer);
+  feedback.textContent = message ?? '';
+  feedback.classList.toggle('is-error', isError);
+  feedback.classList.toggle('is-visible', Boolean(message));
+  if (!message) return;
+  const rect = (anchor?.isConnected ? anchor : actionsBox).getBoundingClientRect();
+  const width = Math.min(360, window.innerWidth - 16);
+  feedback.style.maxWidth = `${width}px`;
+  const box = feedback.getBoundingClientRect();
+  const left = Math.min(Math.max(8, rect.left), window.innerWidth - box.width - 8);
+  const below = rect.bottom + 6;
+  const top = below + box.height > window.innerHeight - 8 ? Math.max(8, rect.top - box.height - 6) : below;
+  feedback.style.left = `${left}px`;
+  feedback.style.top = `${top}px`;
+  feedbackTimer = setTimeout(() => feedback.classList.remove('is-visible'), isError ? 8000 : 4000);
 }
 
 function actionButton(action: HostAction): HTMLElement {
-  return button(t(`action.${action}`), () => send({ kind: 'action', action }), { secondary: true });
+  const b: HTMLElement = button(t(`action.${action}`), () => send({ kind: 'action', action }, b), { secondary: true });
+  return b;
 }
 
-// ── header, notice, progress ────────────────────────────────────────────────
+// ── header: title, chips, one lead action, the rest in an overflow menu when narrow ───────
+
+function statusText(): string {
+  if (view.status === 'streaming') return view.running === 'offline' ? t('status.offline') : view.running === 'model' ? t('status.streaming') : t('status.starting');
+  return t(`status.${view.status}`);
+}
 
 function renderHeader(): void {
   clear(titleBox);
   titleBox.append(el('h1', { textContent: view.imageName, title: view.imagePath }));
   const badge = document.createElement('vscode-badge');
-  badge.textContent = t(`status.${view.status}`);
+  badge.textContent = statusText();
   badge.className = `status status-${view.status}`;
   titleBox.append(badge);
   const shown = shownAttempt();
-  if (view.provider === 'offline') titleBox.append(el('span', { className: 'chip chip-offline', textContent: t('offline') }));
-  else if (view.model) titleBox.append(el('span', { className: 'chip', textContent: view.model }));
-  if (shown) titleBox.append(el('span', { className: 'chip', textContent: `${t('sandbox')}: ${shown.sandbox}` }));
+  // Chips belong to the result on screen; while a run is on, they wait for its result.
+  if (!busy()) {
+    if (view.provider === 'offline') titleBox.append(el('span', { className: 'chip chip-offline', textContent: t('offline') }));
+    else if (view.model) titleBox.append(el('span', { className: 'chip', textContent: view.model }));
+    if (shown) titleBox.append(el('span', { className: 'chip', textContent: `${t('sandbox')}: ${shown.sandbox}` }));
+  }
   if (view.live) titleBox.append(el('span', { className: 'chip chip-live', textContent: t('live') }));
+  renderActions();
+}
 
+interface ActionSpec {
+  label: string;
+  run(anchor: HTMLElement): void;
+  lead?: boolean;
+  /** Kept in the bar at every width. */
+  pinned?: boolean;
+}
+
+let overflowOpen = false;
+
+function renderActions(): void {
   clear(actionsBox);
-  const busy = view.status === 'streaming' || view.status === 'rendering';
   const hasResult = view.attempts.length > 0;
-  if (busy) actionsBox.append(button(t('cancel'), () => vscode.postMessage({ type: 'cancel' })));
-  else actionsBox.append(button(t('reconstruct'), () => send({ kind: 'action', action: 'reconstruct' }), { secondary: hasResult }));
-  if (hasResult) {
-    actionsBox.append(
-      button(t('openCode'), () => send({ kind: 'openCode', attempt: view.shown })),
-      button(t('rerender'), () => send({ kind: 'rerender' }), { secondary: true }),
-      button(t('saveCode'), () => send({ kind: 'saveCode' }), { secondary: true }),
-      button(t('refine'), () => send({ kind: 'refine' }), { secondary: true, hidden: !view.canRefine }),
+  const specs: ActionSpec[] = [];
+  if (busy()) specs.push({ label: t('cancel'), run: () => vscode.postMessage({ type: 'cancel' }), pinned: true });
+  else if (view.lead === 'retry') {
+    specs.push({ label: t('retry'), run: (a) => send({ kind: 'action', action: 'reconstruct' }, a), lead: true, pinned: true });
+  } else {
+    specs.push({ label: t('reconstruct'), run: (a) => send({ kind: 'action', action: 'reconstruct' }, a), lead: view.lead === 'reconstruct', pinned: view.lead === 'reconstruct' });
+  }
+  if (hasResult && !busy()) {
+    if (view.canRefine) {
+      const fix = view.lead === 'fixError';
+      specs.push({ label: fix ? t('fixError') : t('refine'), run: (a) => send({ kind: 'refine' }, a), lead: fix || view.lead === 'refine', pinned: true });
+    }
+    specs.push(
+      { label: t('openCode'), run: (a) => send({ kind: 'openCode', attempt: view.shown }, a), pinned: true },
+      { label: t('rerender'), run: (a) => send({ kind: 'rerender' }, a) },
+      { label: t('saveCode'), run: (a) => send({ kind: 'saveCode' }, a) },
     );
   }
+  // The lead first, so it is where the eye starts.
+  specs.sort((a, b) => Number(Boolean(b.lead)) - Number(Boolean(a.lead)));
+  const overflow: ActionSpec[] = [];
+  for (const spec of specs) {
+    const b: HTMLElement = button(spec.label, () => spec.run(b), { secondary: !spec.lead });
+    if (spec.lead) b.classList.add('lead');
+    if (!spec.pinned) {
+      b.classList.add('foldable');
+      overflow.push(spec);
+    }
+    actionsBox.append(b);
+  }
+  if (overflow.length) {
+    const more: HTMLElement = button('⋯', () => {
+      overflowOpen = !overflowOpen;
+      renderActions();
+    }, { secondary: true, title: t('more') });
+    more.classList.add('more');
+    more.setAttribute('aria-haspopup', 'menu');
+    more.setAttribute('aria-expanded', String(overflowOpen));
+    actionsBox.append(more);
+    if (overflowOpen) {
+      const menu = el('div', { className: 'overflow-menu', role: 'menu' });
+      for (const spec of overflow) {
+        const item = el('button', { className: 'menu-item', type: 'button', textContent: spec.label, role: 'menuitem' });
+        item.addEventListener('click', () => {
+          overflowOpen = false;
+          spec.run(more);
+          renderActions();
+        });
+        menu.append(item);
+      }
+      actionsBox.append(menu);
+    }
+  }
 }
+
+document.addEventListener('click', (event) => {
+  if (overflowOpen && !(event.target as HTMLElement).closest('.actions')) {
+    overflowOpen = false;
+    renderActions();
+  }
+});
+
+// ── the verdict line, first ─────────────────────────────────────────────────
+
+function verdictText(verdict: VerdictView): string {
+  if (verdict.code === 'close-text-differs') {
+    return verdict.textDifferences === 1 ? t('verdict.close-text-differs.1') : t('verdict.close-text-differs.n').replace('{0}', String(verdict.textDifferences));
+  }
+  return t(`verdict.${verdict.code}`);
+}
+
+function renderVerdict(): void {
+  clear(verdictBox);
+  const attempt = shownAttempt();
+  const verdict = attempt?.verdict;
+  verdictBox.hidden = busy() || !verdict;
+  if (!verdict || !attempt) return;
+  verdictBox.className = `verdict tone-${verdict.tone}`;
+  verdictBox.dataset.code = verdict.code;
+  verdictBox.append(el('span', { className: 'verdict-dot', ariaHidden: 'true' }), el('strong', { className: 'verdict-text', textContent: verdictText(verdict) }));
+  if (verdict.fidelity !== undefined) {
+    verdictBox.append(el('span', { className: 'verdict-figure', textContent: `${t('figure.fidelity')} ${verdict.fidelity.toFixed(2)}`, title: t('legend.fidelity') }));
+  }
+  const count = attempt.differences?.length ?? 0;
+  if (count) verdictBox.append(el('span', { className: 'verdict-figure', textContent: `${count} ${t('differences').toLowerCase()}` }));
+}
+
+// ── notice and progress ─────────────────────────────────────────────────────
 
 function renderNotice(): void {
   clear(noticeBox);
-  const notes = [...view.notes.map((n) => n.message), ...(view.error ? [view.error] : [])].filter((n) => n !== view.notice?.message);
-  noticeBox.hidden = !view.notice && notes.length === 0;
-  if (view.notice) {
+  // A run in progress shows no note of the run before it.
+  const notes = busy() ? [] : [...view.notes.map((n) => n.message), ...(view.error ? [view.error] : [])].filter((n) => n !== view.notice?.message);
+  const notice = busy() && view.notice?.actions.includes('trustWorkspace') !== true && view.running !== 'offline' ? undefined : view.notice;
+  noticeBox.hidden = !notice && notes.length === 0;
+  if (notice) {
     const line = el('p', { className: 'notice-line' });
-    line.append(el('span', { textContent: view.notice.message }));
-    for (const action of view.notice.actions) line.append(actionButton(action));
+    line.append(el('span', { textContent: notice.message }));
+    for (const action of notice.actions) line.append(actionButton(action));
     noticeBox.append(line);
   }
-  for (const note of notes) noticeBox.append(el('p', { className: 'note', textContent: note }));
+  for (const note of new Set(notes)) noticeBox.append(el('p', { className: 'note', textContent: note }));
 }
 
 function renderProgress(): void {
-  const busy = view.status === 'streaming' || view.status === 'rendering';
-  progressBox.hidden = !busy;
-  if (!busy) return;
-  clear(progressBox);
-  progressBox.append(document.createElement('vscode-progress-ring'));
+  progressBox.hidden = !busy();
+  if (!busy()) return;
   const elapsed = progress ? progress.elapsedMs + (Date.now() - progress.receivedAt) : 0;
-  const parts = [progress?.message ?? t(`status.${view.status}`)];
+  const parts = [progress?.message ?? statusText()];
   if (progress?.tokens) parts.push(`${progress.tokens} ${t('tokens')}`);
   parts.push(`${(elapsed / 1000).toFixed(1)} s ${t('elapsed')}`);
-  progressBox.append(el('span', { textContent: parts.join(' · ') }));
+  progressText.textContent = parts.join(' · ');
 }
 
 setInterval(() => {
-  if (view.status === 'streaming' || view.status === 'rendering') renderProgress();
+  if (busy()) renderProgress();
 }, 500);
 
-// ── the compare stage ───────────────────────────────────────────────────────
-
-// ── details: error, figures, caption, attempts ──────────────────────────────
+// ── details: error, figures, differences, caption, attempts ─────────────────
 
 function shownAttempt(): AttemptView | undefined {
   return view.shown !== undefined ? view.attempts[view.shown] : undefined;
@@ -147,10 +275,10 @@ function shownAttempt(): AttemptView | undefined {
 function renderError(): void {
   clear(errorBox);
   const attempt = shownAttempt();
-  errorBox.hidden = !attempt || attempt.ok;
-  if (!attempt || attempt.ok) return;
+  errorBox.hidden = busy() || !attempt || attempt.ok;
+  if (!attempt || attempt.ok || busy()) return;
   const error = attempt.error;
-  errorBox.append(el('h2', { textContent: t('renderError') }), el('p', { className: 'error-message', textContent: error?.message ?? '' }));
+  errorBox.append(el('p', { className: 'error-message', textContent: error?.message ?? t('renderError') }));
   if (attempt.code && error?.line) {
     const listing = el('pre', { className: 'code', ariaLabel: t('code') });
     const lines = attempt.code.split('\n');
@@ -165,52 +293,99 @@ function renderError(): void {
     errorBox.append(listing);
   }
   if (error?.traceback) {
+    const more = el('details', { className: 'traceback-box' });
+    more.append(el('summary', { textContent: t('traceback') }));
     const tb = el('pre', { className: 'traceback', ariaLabel: t('traceback') });
-    for (const line of error.traceback.split('\n')) {
+    // The last line repeats the message shown above; the traceback keeps the frames.
+    const lines = error.traceback.replace(/\s+$/, '').split('\n');
+    for (const line of lines) {
       const mentionsFailing = error.line !== undefined && new RegExp(`line ${error.line}\\b`).test(line);
       tb.append(el('span', { className: mentionsFailing ? 'failing' : '', textContent: `${line}\n` }));
     }
-    errorBox.append(tb);
+    more.append(tb);
+    errorBox.append(more);
   }
 }
 
-const metricKeys = ['fidelity', 'ssim', 'pixelMatch', 'edgeF1', 'colorDistance'] as const;
-
 function renderFigures(): void {
   clear(figuresBox);
-  const metrics = shownAttempt()?.metrics;
-  figuresBox.hidden = !metrics;
-  if (!metrics) return;
+  const attempt = shownAttempt();
+  const rows = attempt?.ok ? attempt.figures : undefined;
+  figuresBox.hidden = busy() || !rows;
+  if (!rows) return;
   figuresBox.append(el('h2', { textContent: t('figures') }));
   const table = el('table', { className: 'metrics' });
-  for (const key of metricKeys) {
-    const row = el('tr', { className: key === 'fidelity' ? 'headline' : '' });
-    const value = metrics[key];
-    const meter = el('meter', { min: 0, max: 1, value: key === 'colorDistance' ? 1 - value : value }) as HTMLMeterElement;
-    row.append(el('th', { textContent: key }), el('td', { className: 'num', textContent: value.toFixed(3) }), cell(meter), el('td', { className: 'legend', textContent: t(`legend.${key}`) }));
-    table.append(row);
+  for (const row of rows) {
+    const tr = el('tr', { className: `${row.key === 'fidelity' ? 'headline ' : ''}tone-${row.tone}` });
+    tr.dataset.key = row.key;
+    tr.title = t(`legend.${row.key}`);
+    const bar = el('div', { className: 'bar-track', role: 'meter', ariaValueNow: String(row.closeness), ariaValueMin: '0', ariaValueMax: '1', ariaLabel: t(`figure.${row.key}`) });
+    const fill = el('div', { className: 'bar-fill' });
+    fill.style.width = `${Math.round(row.closeness * 100)}%`;
+    bar.append(fill);
+    tr.append(el('th', { textContent: t(`figure.${row.key}`), scope: 'row' }), el('td', { className: 'num', textContent: row.value.toFixed(3) }), cell(bar));
+    table.append(tr);
   }
   figuresBox.append(table);
 }
 
 function cell(child: HTMLElement): HTMLElement {
-  const td = el('td', {});
+  const td = el('td', { className: 'bar-cell' });
   td.append(child);
   return td;
 }
 
+function differenceLabel(d: DifferenceView): string {
+  const kind = t(`difference.${d.kind}`);
+  if ('area' in d) return `${kind} · ${Math.max(1, Math.round(d.area * 100))} %`;
+  const quote = (s: string | undefined): string => (s ? `'${s}'` : '—');
+  if (d.kind === 'text-different') return `${kind}: ${quote(d.original)} → ${quote(d.redraw)}`;
+  return `${kind}: ${quote(d.kind === 'text-missing' ? d.original : d.redraw)}`;
+}
+
+function renderDifferences(): void {
+  clear(differencesBox);
+  const attempt = shownAttempt();
+  // In the host's order: text first, then regions by area.
+  const list = attempt?.ok && attempt.differences?.length ? attempt.differences : [];
+  setDifferences(list.map((d) => ({ box: d.box, text: !('area' in d), hover: d.hover ?? differenceLabel(d) })), selectedDifference);
+  differencesBox.hidden = busy() || list.length === 0;
+  if (!list.length) return;
+  differencesBox.append(el('h2', { textContent: `${t('differences')} (${list.length})` }));
+  const ol = el('ol', { className: 'difference-list' });
+  list.forEach((d, i) => {
+    const item = el('li', {});
+    const pick = el('button', { type: 'button', className: `difference ${'area' in d ? 'region' : 'text'}${selectedDifference === i ? ' selected' : ''}`, textContent: differenceLabel(d) });
+    pick.dataset.kind = d.kind;
+    if (d.hover) pick.title = d.hover;
+    pick.addEventListener('click', () => {
+      selectedDifference = i;
+      zoomToBox(d.box);
+      renderDifferences();
+    });
+    item.append(pick);
+    ol.append(item);
+  });
+  differencesBox.append(ol);
+}
+
 function renderCaption(): void {
   clear(captionBox);
-  captionBox.hidden = !view.caption;
-  if (!view.caption) return;
+  // A new run's caption replaces the old one; until it comes, none is shown.
+  captionBox.hidden = busy() || !view.caption;
+  if (!view.caption || busy()) return;
   captionBox.append(el('h2', { textContent: t('caption') }), el('p', { className: 'caption', textContent: view.caption }));
   if (view.altText) captionBox.append(el('p', { className: 'alt', textContent: `${t('altText')}: ${view.altText}` }));
   const row = el('div', { className: 'row' });
-  row.append(button(t('copy'), () => send({ kind: 'copyCaption' }), { secondary: true }));
-  if (view.insertTargets.includes('altText')) row.append(button(t('insertAltText'), () => send({ kind: 'insertCaption', target: 'altText' }), { secondary: true }));
-  if (view.insertTargets.includes('notebook')) row.append(button(t('insertNotebook'), () => send({ kind: 'insertCaption', target: 'notebook' }), { secondary: true }));
-  if (view.insertTargets.includes('notebookCode')) row.append(button(t('insertCodeCell'), () => send({ kind: 'insertCaption', target: 'notebookCode' }), { secondary: true }));
-  if (view.insertTargets.includes('latexCaption')) row.append(button(t('insertLatexCaption'), () => send({ kind: 'insertCaption', target: 'latexCaption' }), { secondary: true }));
+  const add = (label: string, request: PanelRequest): void => {
+    const b: HTMLElement = button(label, () => send(request, b), { secondary: true });
+    row.append(b);
+  };
+  add(t('copy'), { kind: 'copyCaption' });
+  if (view.insertTargets.includes('altText')) add(t('insertAltText'), { kind: 'insertCaption', target: 'altText' });
+  if (view.insertTargets.includes('notebook')) add(t('insertNotebook'), { kind: 'insertCaption', target: 'notebook' });
+  if (view.insertTargets.includes('notebookCode')) add(t('insertCodeCell'), { kind: 'insertCaption', target: 'notebookCode' });
+  if (view.insertTargets.includes('latexCaption')) add(t('insertLatexCaption'), { kind: 'insertCaption', target: 'latexCaption' });
   captionBox.append(row);
 }
 
@@ -222,12 +397,14 @@ function renderAttempts(): void {
   const list = el('ol', { className: 'attempt-list' });
   for (const attempt of view.attempts) {
     const item = el('li', { className: attempt.index === view.shown ? 'attempt selected' : 'attempt' });
+    const tone = attempt.verdict?.tone ?? 'poor';
     const score = attempt.ok ? (attempt.metrics ? attempt.metrics.fidelity.toFixed(3) : '—') : t('failed');
-    const label = `${t('attempt')} ${attempt.index + 1} · ${attempt.kind} · ${score} · ${attempt.seconds.toFixed(1)} s${attempt.best ? ` · ★ ${t('best')}` : ''}`;
-    const pick = el('button', { className: 'attempt-pick', textContent: label, type: 'button' });
+    const label = `${t('attempt')} ${attempt.index + 1} · ${attempt.kind} · ${score} · ${attempt.seconds.toFixed(1)} s${attempt.best && attempt.ok ? ` · ★ ${t('best')}` : ''}`;
+    const pick = el('button', { className: `attempt-pick tone-${tone}`, textContent: label, type: 'button' });
     pick.setAttribute('aria-current', String(attempt.index === view.shown));
-    pick.addEventListener('click', () => send({ kind: 'showAttempt', attempt: attempt.index }));
-    item.append(pick, button(t('openCode'), () => send({ kind: 'openCode', attempt: attempt.index }), { secondary: true }));
+    pick.addEventListener('click', () => send({ kind: 'showAttempt', attempt: attempt.index }, pick));
+    const open: HTMLElement = button(t('openCode'), () => send({ kind: 'openCode', attempt: attempt.index }, open), { secondary: true });
+    item.append(pick, open);
     list.append(item);
   }
   attemptsBox.append(list);
@@ -235,11 +412,13 @@ function renderAttempts(): void {
 
 function renderAll(): void {
   renderHeader();
+  renderVerdict();
   renderNotice();
   renderProgress();
   renderStage();
   renderError();
   renderFigures();
+  renderDifferences();
   renderCaption();
   renderAttempts();
 }
@@ -250,10 +429,12 @@ window.addEventListener('message', (event: MessageEvent<HostMessage>) => {
   const message = event.data;
   switch (message.type) {
     case 'view': {
-      const wasBusy = view.status === 'streaming' || view.status === 'rendering';
+      const wasBusy = busy();
+      const previousShown = view.shown;
       view = message.view;
+      if (view.shown !== previousShown) selectedDifference = undefined;
       setNaturalSize(view.originalWidth, view.originalHeight);
-      if (!(view.status === 'streaming' || view.status === 'rendering') || !wasBusy) progress = undefined;
+      if (!busy() || !wasBusy) progress = undefined;
       renderAll();
       return;
     }
@@ -273,7 +454,7 @@ window.addEventListener('message', (event: MessageEvent<HostMessage>) => {
 });
 
 if (state.imagePath !== view.imagePath) Object.assign(state, defaultWebviewState(view.imagePath));
-initStage({ stage, modeBar, state, saveState, t, view: () => view, shownAttempt });
+initStage({ stage, modeBar, statusLine, legend, state, saveState, t, view: () => view, shownAttempt, busy });
 saveState();
 renderAll();
 vscode.postMessage({ type: 'ready' });

@@ -5,6 +5,11 @@ import { button, clear, el } from './dom';
 export interface StageContext {
   stage: HTMLElement;
   modeBar: HTMLElement;
+  /** Zoom and image sizes, under the stage. */
+  statusLine: HTMLElement;
+  /** What the difference map's colours mean, in difference mode. */
+  legend: HTMLElement;
+  busy(): boolean;
   /** The persisted view state, changed in place. */
   state: WebviewState;
   saveState(): void;
@@ -37,6 +42,55 @@ interface Layer {
 }
 
 let natural = { width: 0, height: 0 };
+
+/** A difference's box over the images, in the original's pixels. */
+export interface BoxMark {
+  box: [number, number, number, number];
+  text: boolean;
+  hover: string;
+}
+let marks: BoxMark[] = [];
+let selectedMark: number | undefined;
+
+/** The boxes drawn over every image of the stage; `selected` is outlined more strongly. */
+export function setDifferences(next: BoxMark[], selected: number | undefined): void {
+  const changed = JSON.stringify(next) !== JSON.stringify(marks) || selected !== selectedMark;
+  marks = next;
+  selectedMark = selected;
+  if (changed && ctx) drawMarks();
+}
+
+function drawMarks(): void {
+  for (const canvas of canvases) {
+    canvas.querySelector('.marks')?.remove();
+    if (!marks.length) continue;
+    const layer = el('div', { className: 'marks' });
+    marks.forEach((mark, i) => {
+      const [x, y, w, h] = mark.box;
+      const box = el('div', { className: `mark ${mark.text ? 'mark-text' : 'mark-region'}${i === selectedMark ? ' selected' : ''}`, title: mark.hover });
+      box.style.left = `${x}px`;
+      box.style.top = `${y}px`;
+      box.style.width = `${Math.max(1, w)}px`;
+      box.style.height = `${Math.max(1, h)}px`;
+      layer.append(box);
+    });
+    canvas.append(layer);
+  }
+}
+
+/** Zooms every mode to a box of the original's pixels, centred, with a margin. */
+export function zoomToBox(box: [number, number, number, number]): void {
+  const [x, y, w, h] = box;
+  const { width, height } = viewportSize();
+  const margin = 1.6;
+  const scale = Math.min(8, Math.max(0.05, Math.min(width / Math.max(8, w * margin), height / Math.max(8, h * margin))));
+  state.zoom = scale;
+  state.panX = width / 2 - (x + w / 2) * scale;
+  state.panY = height / 2 - (y + h / 2) * scale;
+  ctx.saveState();
+  applyTransform();
+  renderModeBar();
+}
 const canvases: HTMLElement[] = [];
 let viewports: HTMLElement[] = [];
 let swipeDivider: HTMLElement | undefined;
@@ -118,12 +172,39 @@ export function renderStage(): void {
   };
   probe.src = original;
   renderModeBar();
+  renderLegend();
+  drawMarks();
   applyTransform();
+}
+
+function renderLegend(): void {
+  const { legend } = ctx;
+  clear(legend);
+  legend.hidden = state.mode !== 'diff';
+  if (legend.hidden) return;
+  for (const key of ['missing', 'extra', 'recoloured', 'alike'] as const) {
+    const item = el('span', { className: 'legend-item' });
+    item.append(el('span', { className: `swatch swatch-${key}`, ariaHidden: 'true' }), el('span', { textContent: t(`diffLegend.${key}`) }));
+    legend.append(item);
+  }
+}
+
+function renderStatusLine(): void {
+  const { statusLine } = ctx;
+  clear(statusLine);
+  const attempt = ctx.shownAttempt();
+  const parts = [`${t('zoom')} ${Math.round(placement().scale * 100)} %${state.zoom === 0 ? ` (${t('fit')})` : ''}`];
+  if (natural.width) parts.push(`${t('original')} ${natural.width} × ${natural.height}`);
+  if (attempt?.width && attempt.height) parts.push(`${t('render')} ${attempt.width} × ${attempt.height}`);
+  statusLine.append(el('span', { textContent: parts.join(' · ') }));
+  const help = el('span', { className: 'help', textContent: '?', title: t('shortcuts'), tabIndex: 0, ariaLabel: `${t('help')}: ${t('shortcuts')}` });
+  statusLine.append(help);
 }
 
 function emptyText(attempt: AttemptView | undefined): string {
   const view = ctx.view();
-  if (attempt && !attempt.ok) return `${t('renderError')}: ${attempt.error?.message ?? ''}`;
+  // The error itself is written once, under the stage.
+  if (attempt && !attempt.ok) return t('verdict.failed');
   return view.status === 'idle' ? t('idleHint') : t('noRender');
 }
 
@@ -152,7 +233,6 @@ function renderModeBar(): void {
     label.append(slider);
     modeBar.append(label);
   }
-  modeBar.append(el('span', { className: 'hint', textContent: t('shortcuts') }));
 }
 
 function setMode(mode: ViewMode): void {
@@ -191,6 +271,7 @@ function applyTransform(): void {
     canvas.style.transform = `translate(${x}px, ${y}px) scale(${scale})`;
   }
   ctx.stage.classList.toggle('pixelated', scale >= 2);
+  renderStatusLine();
   if (topLayer) {
     if (state.mode === 'onion') {
       topLayer.box.style.opacity = String(state.opacity);
@@ -229,6 +310,23 @@ function zoomTo(zoom: number, anchor?: { x: number; y: number }): void {
 
 function zoomBy(factor: number, anchor?: { x: number; y: number }): void {
   zoomTo(placement().scale * factor, anchor);
+}
+
+/** Arrow keys move the picture the way the arrow points at (as in the image preview), leaving "fit" for the current scale. */
+function panBy(key: string, step: number): void {
+  if (state.zoom === 0) {
+    const p = placement();
+    state.zoom = p.scale;
+    state.panX = p.x;
+    state.panY = p.y;
+  }
+  if (key === 'ArrowLeft') state.panX += step;
+  else if (key === 'ArrowRight') state.panX -= step;
+  else if (key === 'ArrowUp') state.panY += step;
+  else if (key === 'ArrowDown') state.panY -= step;
+  ctx.saveState();
+  applyTransform();
+  renderModeBar();
 }
 
 function attachPanZoom(vp: HTMLElement): void {
@@ -326,6 +424,7 @@ window.addEventListener('keydown', (event) => {
   else if (event.key === '=') zoomTo(1);
   else if (event.key === '+') zoomBy(1.25);
   else if (event.key === '-') zoomBy(1 / 1.25);
+  else if (event.key.startsWith('Arrow') && !target.closest('.divider, button, vscode-button, select')) panBy(event.key, event.shiftKey ? 160 : 40);
   else return;
   event.preventDefault();
 });

@@ -1,13 +1,14 @@
 // The buttons that fix an error, written once for the panel's notice and for notifications, and what each button does.
 import * as vscode from 'vscode';
 import { RefigureError, describeError, isAbort } from '../core/errors';
+import { blockedPort, errorText } from './panelHtmlPure';
 import type { Logger } from '../core/types';
 import { assertNever, type HostAction } from '../shared/protocol';
 
 /** The actions that fix an error of this kind, the most useful first. */
 export function actionsForError(error: unknown): HostAction[] {
   if (error instanceof RefigureError) {
-    if (error.kind === 'endpoint') return ['configureEndpoint', 'setApiKey', 'showLog'];
+    if (error.kind === 'endpoint') return error.code === 'no-model' ? ['configureEndpoint', 'useOffline'] : ['reconstruct', 'useOffline', 'configureEndpoint', 'setApiKey'];
     if (error.kind === 'environment') return ['selectPython', 'showLog'];
   }
   return ['showLog'];
@@ -26,7 +27,9 @@ export function actionLabel(action: HostAction): string {
     case 'trustWorkspace':
       return vscode.l10n.t('Manage Workspace Trust');
     case 'reconstruct':
-      return vscode.l10n.t('Reconstruct');
+      return vscode.l10n.t('Retry');
+    case 'useOffline':
+      return vscode.l10n.t('Use Offline Trace');
     default:
       return assertNever(action);
   }
@@ -50,6 +53,7 @@ export async function runHostAction(action: HostAction): Promise<void> {
       await vscode.commands.executeCommand('workbench.trust.manage');
       return;
     case 'reconstruct':
+    case 'useOffline':
       // Handled by the panel itself, which knows its image.
       return;
     default:
@@ -57,14 +61,33 @@ export async function runHostAction(action: HostAction): Promise<void> {
   }
 }
 
-/** A notification only when the user can act, with the buttons that fix the error; cancellation is quiet. */
-export function reportError(error: unknown, logger: Logger): void {
+/**
+ * One short message for an error as a user reads it: paths relative to the workspace, a hint that does not repeat
+ * the reason, and an endpoint on a port that HTTP clients refuse named as such (fetch only says "bad port").
+ */
+export function userMessage(error: unknown, endpoint?: string): string {
+  const roots = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
+  const port = blockedPort(endpoint);
+  if (port !== undefined && error instanceof RefigureError && error.kind === 'endpoint') {
+    return vscode.l10n.t('The endpoint {0} uses port {1}, which HTTP clients refuse to connect to. Serve the model on another port (e.g. 8000) and update refigure.endpoint.', endpoint ?? '', port);
+  }
+  if (error instanceof RefigureError) return errorText({ message: error.message, hint: error.hint }, roots);
+  return errorText({ message: describeError(error) }, roots);
+}
+
+/**
+ * A notification only when the user can act, with the buttons that fix the error; cancellation is quiet.
+ * `onAction` takes the buttons only a panel can carry out (Retry, Use Offline Trace).
+ */
+export function reportError(error: unknown, logger: Logger, options: { endpoint?: string; onAction?: (action: HostAction) => void } = {}): void {
   if (isAbort(error)) return;
-  const message = describeError(error);
-  logger.error(message);
-  const actions = actionsForError(error);
+  const message = userMessage(error, options.endpoint);
+  logger.error(describeError(error));
+  const actions = actionsForError(error).filter((a) => options.onAction || (a !== 'reconstruct' && a !== 'useOffline'));
   void vscode.window.showErrorMessage(vscode.l10n.t('Refigure: {0}', message), ...actions.map(actionLabel)).then((answer) => {
     const action = actions.find((a) => actionLabel(a) === answer);
-    if (action) void runHostAction(action);
+    if (!action) return;
+    if ((action === 'reconstruct' || action === 'useOffline') && options.onAction) options.onAction(action);
+    else void runHostAction(action);
   });
 }

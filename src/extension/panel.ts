@@ -25,8 +25,8 @@ import {
 } from '../shared/protocol';
 import type { CaptionInserter, PanelOrigin, PanelSnapshot } from './api';
 import { Disposable, withCancellableProgress } from './dispose';
-import { actionsForError, runHostAction } from './hostActions';
-import { buildPanelHtml, createNonce } from './panelHtmlPure';
+import { actionsForError, runHostAction, userMessage } from './hostActions';
+import { buildPanelHtml, createNonce, differenceHover, figureName, figureRows, leadActionFor, orderDifferences, relativizePaths, verdictFor } from './panelHtmlPure';
 import { webviewStrings } from './strings';
 import type { RenderService } from './services';
 import type { Settings } from './settings';
@@ -67,6 +67,10 @@ export class RefigurePanel extends Disposable {
   private liveRun: AbortController | undefined;
   private liveTimer: ReturnType<typeof setTimeout> | undefined;
   private lastProgressPost = 0;
+  /** While an operation runs: whether it asks a model or runs the offline trace (unknown until the endpoint is read). */
+  private running: 'model' | 'offline' | undefined;
+  /** The last operation failed at the model endpoint: Retry and Use Offline Trace lead. */
+  private endpointFailed = false;
 
   constructor(
     readonly webviewPanel: vscode.WebviewPanel,
@@ -116,6 +120,7 @@ export class RefigurePanel extends Disposable {
 
   setOrigin(origin: PanelOrigin): void {
     this.origin = origin;
+    this.webviewPanel.title = this.title();
     if (this.latest) void this.save();
     this.changed();
   }
@@ -133,12 +138,14 @@ export class RefigurePanel extends Disposable {
   }
 
   /** Reconstructs (again): new attempts join the history. Throws what went wrong (the caller reports it). */
-  async reconstruct(): Promise<ReconstructionResult> {
+  async reconstruct(options: { offline?: boolean } = {}): Promise<ReconstructionResult> {
     // A new reconstruction replaces one that is running.
     this.run?.abort();
-    return this.operate(vscode.l10n.t('Refigure: {0}', basename(this.imagePath)), async (session, options) => {
-      const model = await this.host.modelClient();
-      if (!model) {
+    return this.operate(vscode.l10n.t('Refigure: {0}', this.figureName()), async (session, operation) => {
+      const model = options.offline ? undefined : await this.host.modelClient();
+      this.running = model ? 'model' : 'offline';
+      this.changed();
+      if (!model && !options.offline) {
         this.notice = {
           message: vscode.l10n.t('No model endpoint is configured, so the offline trace is used. It traces shapes and colours; it does not understand the figure.'),
           actions: ['configureEndpoint'],
@@ -146,7 +153,7 @@ export class RefigurePanel extends Disposable {
       }
       const settings = this.host.settings.current;
       const result = await session.reconstruct({
-        ...options,
+        ...operation,
         model,
         preset: settings.preset,
         captionStyle: settings.captionStyle,
@@ -164,8 +171,9 @@ export class RefigurePanel extends Disposable {
   /** More rounds with the model from the attempt shown (the user's edit included), keeping the best. */
   async refine(): Promise<ReconstructionResult> {
     this.requireIdle();
-    return this.operate(vscode.l10n.t('Refigure: refining {0}', basename(this.imagePath)), async (session, options) => {
+    return this.operate(vscode.l10n.t('Refigure: refining {0}', this.figureName()), async (session, options) => {
       const model = await this.requireModel(vscode.l10n.t('Refining needs a model endpoint.'));
+      this.running = 'model';
       const settings = this.host.settings.current;
       return session.refine({ ...options, model, preset: settings.preset, rounds: Math.max(1, settings.refineRounds) });
     });
@@ -178,9 +186,10 @@ export class RefigurePanel extends Disposable {
     const model = await this.host.modelClient();
     if (!model) return result.caption && captionDescribesFigure(result) ? { caption: result.caption, altText: result.altText } : undefined;
     this.requireIdle();
-    return this.operate(vscode.l10n.t('Refigure: writing a caption'), (session, options) =>
-      session.recaption({ ...options, model, style: this.host.settings.current.captionStyle }),
-    );
+    return this.operate(vscode.l10n.t('Refigure: writing a caption'), (session, options) => {
+      this.running = 'model';
+      return session.recaption({ ...options, model, style: this.host.settings.current.captionStyle });
+    });
   }
 
   /** True when something was running. */
@@ -234,8 +243,11 @@ export class RefigurePanel extends Disposable {
   private async operate<T>(title: string, work: (session: ReconstructionSession, options: OperationOptions) => Promise<T>): Promise<T> {
     const controller = new AbortController();
     this.run = controller;
+    // Each run starts from a clean view: no error, notice or chip of the run before stays.
     this.lastError = undefined;
     this.notice = undefined;
+    this.running = undefined;
+    this.endpointFailed = false;
     this.setStatus('streaming');
     try {
       return await withCancellableProgress(title, controller, async (progress) => {
@@ -260,14 +272,16 @@ export class RefigurePanel extends Disposable {
         this.lastError = vscode.l10n.t('Cancelled.');
         this.setStatus('cancelled');
       } else {
-        this.lastError = describeError(error);
+        this.lastError = userMessage(error, this.host.settings.current.endpoint);
         this.notice = { message: this.lastError, actions: actionsForError(error) };
+        this.endpointFailed = error instanceof RefigureError && error.kind === 'endpoint';
         this.setStatus('error');
       }
       throw error;
     } finally {
       if (this.run === controller) {
         this.run = undefined;
+        this.running = undefined;
         // Refine becomes available only once nothing runs.
         this.changed();
       }
@@ -343,7 +357,8 @@ export class RefigurePanel extends Disposable {
         this.post({ type: 'accepted', id: message.id });
         this.handle(message.request).then(
           (text) => this.post({ type: 'response', id: message.id, ok: true, message: text }),
-          (error: unknown) => this.post({ type: 'response', id: message.id, ok: false, error: isAbort(error) ? vscode.l10n.t('Cancelled.') : describeError(error) }),
+          (error: unknown) =>
+            this.post({ type: 'response', id: message.id, ok: false, error: isAbort(error) ? vscode.l10n.t('Cancelled.') : userMessage(error, this.host.settings.current.endpoint) }),
         );
         return;
       default:
@@ -379,8 +394,9 @@ export class RefigurePanel extends Disposable {
         await this.showAttempt(request.attempt);
         return undefined;
       case 'action':
-        if (request.action === 'reconstruct') {
-          this.reconstruct().catch((error: unknown) => this.host.reportError(error));
+        if (request.action === 'reconstruct' || request.action === 'useOffline') {
+          // The panel's notice shows what went wrong, with its buttons, right under the action.
+          this.reconstruct({ offline: request.action === 'useOffline' }).catch((error: unknown) => this.host.logger.error(describeError(error)));
           return undefined;
         }
         await runHostAction(request.action);
@@ -537,30 +553,45 @@ export class RefigurePanel extends Disposable {
 
   private view(): PanelView {
     const result = this.latest;
-    const attempts: AttemptView[] = (result?.attempts ?? []).map((a) => ({
+    const roots = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
+    const words = { original: vscode.l10n.t('original'), redraw: vscode.l10n.t('redraw') };
+    const attempts: AttemptView[] = (result?.attempts ?? []).map((a) => {
+      const metrics = a.metrics ?? a.render.metrics;
+      return {
       index: a.index,
       kind: a.kind,
       from: a.from,
       author: a.author,
       ok: a.render.ok,
-      best: a.best,
+      // A failed attempt is never the best one, whatever the history says.
+      best: a.best && a.render.ok,
       pngUri: this.imageUri(a.render.png),
       diffUri: this.imageUri(a.render.diffPng),
-      metrics: a.metrics ?? a.render.metrics,
-      error: a.render.error,
+      metrics,
+      error: a.render.error ? { ...a.render.error, message: relativizePaths(a.render.error.message, roots) } : undefined,
       seconds: a.seconds,
       sandbox: a.render.sandbox,
       code: a.code,
       output: a.render.output,
-    }));
+      verdict: verdictFor({ ok: a.render.ok, metrics, verdict: a.verdict, differences: a.differences }),
+      figures: metrics ? figureRows(metrics) : undefined,
+      differences: a.differences ? orderDifferences(a.differences).map((d) => ({ ...d, hover: differenceHover(d, words) })) : undefined,
+      width: a.render.width,
+      height: a.render.height,
+    };
+    });
+    const shownAttempt = result ? attempts[result.shown] : undefined;
+    const busy = this.run !== undefined;
+    const canRefine = result !== undefined && !busy && (result.provider === 'model' || Boolean(this.host.settings.current.endpoint));
     const insertContext = { imagePath: this.imagePath, origin: this.origin };
     return {
-      imageName: basename(this.imagePath),
+      imageName: this.figureName(),
       imagePath: this.imagePath,
       originalUri: this.imageUri(this.imagePath) ?? '',
       originalWidth: result?.image.width,
       originalHeight: result?.image.height,
       status: this.status,
+      running: busy ? this.running : undefined,
       provider: result?.provider,
       model: result?.model,
       caption: result?.caption || undefined,
@@ -569,7 +600,7 @@ export class RefigurePanel extends Disposable {
       captionAttempt: result?.captionAttempt ?? undefined,
       attempts,
       shown: result?.shown,
-      notes: result?.notes ?? [],
+      notes: (result?.notes ?? []).map((n) => ({ ...n, message: relativizePaths(n.message, roots) })),
       error: this.lastError && this.status !== 'rendered' && !result?.render.error ? this.lastError : undefined,
       notice: vscode.workspace.isTrusted
         ? this.noticeView(result)
@@ -578,7 +609,15 @@ export class RefigurePanel extends Disposable {
         .filter(([target, inserter]) => (!result || captionDescribesFigure(result) || target === 'notebookCode') && inserter.canInsert(insertContext))
         .map(([target]) => target),
       // Refine needs a model: the result came from one, or an endpoint is set now.
-      canRefine: result !== undefined && this.run === undefined && (result.provider === 'model' || Boolean(this.host.settings.current.endpoint)),
+      canRefine,
+      lead: leadActionFor({
+        busy,
+        hasResult: attempts.length > 0,
+        shownOk: shownAttempt?.ok ?? false,
+        verdictTone: shownAttempt?.verdict?.tone,
+        canRefine,
+        endpointFailed: this.endpointFailed && this.status === 'error',
+      }),
       trusted: vscode.workspace.isTrusted,
       live: this.isCodeTabOpen(),
     };
@@ -597,6 +636,18 @@ export class RefigurePanel extends Disposable {
     );
   }
 
+  /** The figure in words: the image's file name, or the notebook and cell its output came from. */
+  private figureName(): string {
+    const origin = this.origin;
+    return figureName(this.imagePath, origin.kind === 'notebook' ? { kind: 'notebook', notebookPath: origin.notebook.path, cell: origin.cell } : origin, {
+      cell: vscode.l10n.t('cell'),
+    });
+  }
+
+  private title(): string {
+    return vscode.l10n.t('Refigure: {0}', this.figureName());
+  }
+
   private html(state: WebviewState): string {
     const webview = this.webviewPanel.webview;
     return buildPanelHtml({
@@ -604,7 +655,7 @@ export class RefigurePanel extends Disposable {
       nonce: createNonce(),
       scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(this.host.extensionUri, 'dist', 'webview.js')).toString(),
       styleUri: webview.asWebviewUri(vscode.Uri.joinPath(this.host.extensionUri, 'media', 'panel.css')).toString(),
-      title: vscode.l10n.t('Refigure: {0}', basename(this.imagePath)),
+      title: this.title(),
       view: this.view(),
       state,
       language: vscode.env.language,

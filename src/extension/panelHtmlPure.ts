@@ -1,6 +1,7 @@
 // The Refigure panel's HTML: strict CSP, nonce'd script, initial data as escaped JSON. No `vscode` import, so it is unit-tested.
 import { randomBytes } from 'node:crypto';
-import type { PanelView, WebviewState } from '../shared/protocol';
+import type { FigureKey, FigureRowView, LeadAction, PanelView, Tone, VerdictView, WebviewState } from '../shared/protocol';
+import type { Difference, Metrics, Verdict } from '../core/types';
 import { escapeHtml } from '../core/html';
 
 export { escapeHtml };
@@ -57,3 +58,183 @@ export function buildPanelHtml(options: PanelHtmlOptions): string {
 }
 
 /** Escapes text for HTML content and double- or single-quoted attribute values. */
+
+// ── what the panel says about a result: verdict, figures, differences, titles and messages ──────────────────────
+
+/**
+ * Where a figure turns from one colour to the next, as closeness in [0, 1] (higher is closer). Calibrated on the
+ * readings in `test/calibration/panelThresholds.json` (measured by `panelThresholds.ts` beside it): the 25 bench
+ * corpus programs re-rendered exactly, re-rendered with every axes shifted by 4 % and 3 %, and paired with an
+ * unrelated corpus figure; and 30 shared STEM fixtures redrawn by the offline trace. `good` sits just below the
+ * lowest exact re-render (so a faithful redraw is green), `fair` just above the highest unrelated pair (so a
+ * different figure is never amber). Pixel match is strict by nature: an exact re-render reads 0.69–0.97 (fonts and
+ * antialiasing), hence its low lines. Text agreement has no corpus reading yet: 0.9 and 0.6 until it has.
+ * `test/unit/panelVerdict.test.ts` keeps every reading on its side of the lines.
+ */
+export const figureThresholds: Record<FigureKey, { good: number; fair: number }> = {
+  fidelity: { good: 0.9, fair: 0.47 },
+  textF1: { good: 0.9, fair: 0.6 },
+  ssim: { good: 0.95, fair: 0.8 },
+  pixelMatch: { good: 0.68, fair: 0.25 },
+  edgeF1: { good: 0.95, fair: 0.55 },
+  colorCloseness: { good: 0.95, fair: 0.8 },
+};
+
+export function toneFor(key: FigureKey, closeness: number): Tone {
+  const { good, fair } = figureThresholds[key];
+  return closeness >= good ? 'good' : closeness >= fair ? 'fair' : 'poor';
+}
+
+/** The metrics as the panel may receive them: text fidelity joins when the session measures it. */
+type PanelMetrics = Metrics & { textF1?: number; pixelFidelity?: number };
+
+/** The figures in reading order, each with its closeness and colour; colour distance is drawn as closeness. */
+export function figureRows(metrics: PanelMetrics): FigureRowView[] {
+  const rows: Array<[FigureKey, number, number]> = [['fidelity', metrics.fidelity, metrics.fidelity]];
+  if (typeof metrics.textF1 === 'number') rows.push(['textF1', metrics.textF1, metrics.textF1]);
+  rows.push(['ssim', metrics.ssim, metrics.ssim], ['pixelMatch', metrics.pixelMatch, metrics.pixelMatch], ['edgeF1', metrics.edgeF1, metrics.edgeF1]);
+  const colorCloseness = clamp01(1 - metrics.colorDistance);
+  rows.push(['colorCloseness', colorCloseness, colorCloseness]);
+  return rows.map(([key, value, closeness]) => ({ key, value, closeness: clamp01(closeness), tone: toneFor(key, clamp01(closeness)) }));
+}
+
+const textKinds = new Set<Difference['kind']>(['text-different', 'text-missing', 'text-extra']);
+
+export function isTextDifference(difference: Difference): difference is Extract<Difference, { original?: string }> {
+  return textKinds.has(difference.kind);
+}
+
+/**
+ * The verdict line of an attempt. The session's verdict wins when it has one (it weighs text the panel cannot);
+ * without it, the composite fidelity decides against `figureThresholds.fidelity`, and text differences, when
+ * known, turn "close" into "close, text differs".
+ */
+export function verdictFor(attempt: { ok: boolean; metrics?: PanelMetrics; verdict?: Verdict; differences?: Difference[] }): VerdictView {
+  const fidelity = attempt.metrics?.fidelity;
+  const textDifferences = attempt.verdict?.textDifferences ?? (attempt.differences ?? []).filter(isTextDifference).length;
+  if (!attempt.ok) return { code: 'failed', tone: 'poor', textDifferences: 0 };
+  const code: VerdictView['code'] = attempt.verdict?.code ?? codeFromFigures(fidelity, textDifferences);
+  return { code, tone: verdictTone(code), textDifferences, fidelity };
+}
+
+function codeFromFigures(fidelity: number | undefined, textDifferences: number): VerdictView['code'] {
+  if (fidelity === undefined) return 'partial';
+  const tone = toneFor('fidelity', fidelity);
+  if (tone === 'good') return textDifferences > 0 ? 'close-text-differs' : 'close';
+  return tone === 'fair' ? 'partial' : 'different';
+}
+
+function verdictTone(code: VerdictView['code']): Tone {
+  switch (code) {
+    case 'close':
+      return 'good';
+    case 'close-text-differs':
+    case 'partial':
+      return 'fair';
+    case 'different':
+    case 'failed':
+      return 'poor';
+  }
+}
+
+/** Text differences first (a label that reads wrong matters most), then regions by area, largest first. */
+export function orderDifferences(differences: readonly Difference[]): Difference[] {
+  const area = (d: Difference): number => ('area' in d ? d.area : d.box[2] * d.box[3]);
+  return [...differences].sort((a, b) => Number(isTextDifference(b)) - Number(isTextDifference(a)) || area(b) - area(a));
+}
+
+/** The hover text of a text difference: `original: '3 cm' · redraw: '5 cm'`, a side missing shown as —. */
+export function differenceHover(difference: Difference, words: { original: string; redraw: string }): string | undefined {
+  if (!isTextDifference(difference)) return undefined;
+  const quote = (text: string | undefined): string => (text === undefined || text === '' ? '—' : `'${text}'`);
+  return `${words.original}: ${quote(difference.original)} · ${words.redraw}: ${quote(difference.redraw)}`;
+}
+
+/** The header's one lead action for a state. */
+export function leadActionFor(state: { busy: boolean; hasResult: boolean; shownOk: boolean; verdictTone?: Tone; canRefine: boolean; endpointFailed: boolean }): LeadAction {
+  if (state.busy) return 'none';
+  if (state.endpointFailed) return 'retry';
+  if (!state.hasResult) return 'reconstruct';
+  if (!state.shownOk) return state.canRefine ? 'fixError' : 'reconstruct';
+  if (state.verdictTone !== 'good' && state.canRefine) return 'refine';
+  return 'none';
+}
+
+/** A notebook figure's panel is named by its notebook and cell, not the decoded output's hash name. */
+export function figureName(imagePath: string, origin: { kind: string; notebookPath?: string; cell?: number }, words: { cell: string }): string {
+  if (origin.kind === 'notebook' && origin.notebookPath && origin.cell !== undefined) {
+    return `${baseName(origin.notebookPath)} · ${words.cell} ${origin.cell + 1}`;
+  }
+  return baseName(imagePath);
+}
+
+/** Absolute paths inside a workspace folder are written relative to it (the folder's name first when there are several). */
+export function relativizePaths(text: string, roots: readonly string[]): string {
+  let out = text;
+  const sorted = [...roots].filter(Boolean).sort((a, b) => b.length - a.length);
+  for (const root of sorted) {
+    const prefix = root.endsWith('/') || root.endsWith('\\') ? root : `${root}${root.includes('\\') && !root.includes('/') ? '\\' : '/'}`;
+    const label = roots.length > 1 ? `${baseName(root)}/` : '';
+    out = out.split(prefix).join(label);
+  }
+  return out;
+}
+
+/**
+ * One short message for an error: its paths relative to the workspace, and a hint whose first clause only repeats
+ * the message's reason (two words in a row in common) cut down to what to do next.
+ */
+export function errorText(error: { message: string; hint?: string }, roots: readonly string[] = []): string {
+  const message = relativizePaths(error.message.trim(), roots);
+  let hint = error.hint ? relativizePaths(error.hint.trim(), roots) : '';
+  const clauses = hint.split(/;\s+/);
+  if (clauses.length > 1 && sharesBigram(message, clauses[0] ?? '')) {
+    const rest = clauses.slice(1).join('; ');
+    hint = rest.charAt(0).toUpperCase() + rest.slice(1);
+  }
+  return hint ? `${message} ${hint}` : message;
+}
+
+/** The port HTTP clients refuse to open (fetch's "bad port" list), when the endpoint uses one; else undefined. */
+export function blockedPort(endpoint: string | undefined): number | undefined {
+  if (!endpoint) return undefined;
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    return undefined;
+  }
+  const port = Number(url.port);
+  return url.port && badPorts.has(port) ? port : undefined;
+}
+
+// The Fetch standard's list of ports no fetch client connects to.
+const badPorts = new Set([
+  0, 1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95, 101, 102, 103, 104, 109, 110, 111, 113, 115, 117, 119, 123,
+  135, 137, 139, 143, 161, 179, 389, 427, 465, 512, 513, 514, 515, 526, 530, 531, 532, 540, 548, 554, 556, 563, 587, 601, 636, 989, 990, 993, 995,
+  1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080,
+]);
+
+/** `12 %`, `100 %`, `1,250 %`: the zoom as the status line shows it. */
+export function zoomPercent(scale: number): string {
+  return `${Math.round(scale * 100).toLocaleString('en-US')} %`;
+}
+
+function sharesBigram(a: string, b: string): boolean {
+  const words = (s: string): string[] => s.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+  const pairs = new Set<string>();
+  const wa = words(a);
+  for (let i = 0; i + 1 < wa.length; i++) pairs.add(`${wa[i]} ${wa[i + 1]}`);
+  const wb = words(b);
+  for (let i = 0; i + 1 < wb.length; i++) if (pairs.has(`${wb[i]} ${wb[i + 1]}`)) return true;
+  return false;
+}
+
+function baseName(path: string): string {
+  const parts = path.split(/[\\/]/).filter(Boolean);
+  return parts[parts.length - 1] ?? path;
+}
+
+function clamp01(value: number): number {
+  return Number.isFinite(value) ? Math.min(1, Math.max(0, value)) : 0;
+}

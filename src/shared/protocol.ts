@@ -1,5 +1,5 @@
 // The messages between the extension host and the Refigure panel's webview, imported by both sides.
-import type { Attempt, Metrics, Note, Provider, RenderError } from '../core/types';
+import type { Attempt, Difference, Metrics, Note, Provider, RenderError, Verdict } from '../core/types';
 import { isRecord } from './values';
 
 export type PanelStatus = 'idle' | 'streaming' | 'rendering' | 'rendered' | 'error' | 'cancelled';
@@ -11,6 +11,32 @@ export const viewModes: readonly ViewMode[] = ['side', 'swipe', 'onion', 'diff']
 export type MetricsView = Metrics;
 export type RenderErrorView = RenderError;
 export type NoteView = Note;
+/** A difference in the order the panel lists it, with the hover text of a text difference (`original: '3 cm' · redraw: '5 cm'`). */
+export type DifferenceView = Difference & { hover?: string };
+
+/** How good a figure is, for its colour: calibrated thresholds in `panelHtmlPure.ts`. */
+export type Tone = 'good' | 'fair' | 'poor';
+
+/** The verdict line: the session's own code when it has one; `partial` is the panel's middle band for figures alone. */
+export interface VerdictView {
+  code: Verdict['code'] | 'partial';
+  tone: Tone;
+  textDifferences: number;
+  fidelity?: number;
+}
+
+export type FigureKey = 'fidelity' | 'textF1' | 'ssim' | 'pixelMatch' | 'edgeF1' | 'colorCloseness';
+
+/** One row of the fidelity figures: `closeness` is 0–1, higher is closer (colour distance is turned into closeness). */
+export interface FigureRowView {
+  key: FigureKey;
+  value: number;
+  closeness: number;
+  tone: Tone;
+}
+
+/** The one action that stands out in the header for the panel's state. */
+export type LeadAction = 'reconstruct' | 'refine' | 'fixError' | 'retry' | 'none';
 
 /** One attempt of the history as the panel shows it; image addresses are webview URIs with a cache-busting query. */
 export interface AttemptView extends Pick<Attempt, 'index' | 'kind' | 'from' | 'author' | 'best' | 'seconds' | 'code' | 'metrics'> {
@@ -20,6 +46,12 @@ export interface AttemptView extends Pick<Attempt, 'index' | 'kind' | 'from' | '
   error?: RenderErrorView;
   sandbox: string;
   output?: string;
+  verdict?: VerdictView;
+  figures?: FigureRowView[];
+  differences?: DifferenceView[];
+  /** The render's pixel size. */
+  width?: number;
+  height?: number;
 }
 
 /** Where the caption can be inserted from this panel. `altText`: the Markdown link the panel was opened from. */
@@ -33,12 +65,15 @@ export interface NoticeView {
 
 /** Everything the panel shows; the host sends it whole whenever it changes. */
 export interface PanelView {
+  /** The figure's name in words: the file, or the notebook and cell it came from. */
   imageName: string;
   imagePath: string;
   originalUri: string;
   originalWidth?: number;
   originalHeight?: number;
   status: PanelStatus;
+  /** While an operation runs: whether a model is asked or the offline trace runs. */
+  running?: 'model' | 'offline';
   /** `offline`: the offline trace provider made the result. */
   provider?: Provider;
   model?: string;
@@ -57,13 +92,14 @@ export interface PanelView {
   notice?: NoticeView;
   insertTargets: InsertTarget[];
   canRefine: boolean;
+  lead: LeadAction;
   trusted: boolean;
   /** The live loop: the code's editor is open and saves re-render. */
   live: boolean;
 }
 
 /** Host actions a notice button or panel button may ask for. */
-export type HostAction = 'configureEndpoint' | 'setApiKey' | 'selectPython' | 'showLog' | 'trustWorkspace' | 'reconstruct';
+export type HostAction = 'configureEndpoint' | 'setApiKey' | 'selectPython' | 'showLog' | 'trustWorkspace' | 'reconstruct' | 'useOffline';
 
 // ── webview → host ────────────────────────────────────────────────────────────
 
@@ -142,6 +178,7 @@ const hostActions: Record<HostAction, true> = {
   showLog: true,
   trustWorkspace: true,
   reconstruct: true,
+  useOffline: true,
 };
 
 const insertTargets: Record<InsertTarget, true> = { altText: true, notebook: true, notebookCode: true, latexCaption: true };

@@ -19,6 +19,7 @@ function view(caption: string): PanelView {
     notes: [],
     insertTargets: [],
     canRefine: false,
+    lead: 'none',
     trusted: true,
     live: false,
   };
