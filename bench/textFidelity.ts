@@ -6,7 +6,8 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { OcrReader, createOcrCache, readText, type TextItem } from '../src/core/ocr';
-import { foldFidelity, matchText } from '../src/core/textMatch';
+import { matchText } from '../src/core/textMatch';
+import { foldFidelity } from '../src/core/differences';
 
 const root = process.cwd();
 const python = join(root, '.refigure-tools', 'venv', 'bin', 'python');

@@ -296,10 +296,12 @@ def _color_distance(a: np.ndarray, b: np.ndarray, bg_a: np.ndarray, bg_b: np.nda
 class _Working:
     """What the figures were computed from, reused for the difference map."""
 
-    def __init__(self, bg_a: np.ndarray, bg_b: np.ndarray, recoloured: np.ndarray) -> None:
+    def __init__(self, bg_a: np.ndarray, bg_b: np.ndarray, recoloured: np.ndarray, only_a: np.ndarray, only_b: np.ndarray) -> None:
         self.bg_a = bg_a
         self.bg_b = bg_b
         self.recoloured = recoloured
+        self.only_a = only_a
+        self.only_b = only_b
 
 
 def _figures(image_a: Image.Image, image_b: Image.Image) -> Tuple[Dict[str, float], _Working]:
@@ -335,7 +337,7 @@ def _figures(image_a: Image.Image, image_b: Image.Image) -> Tuple[Dict[str, floa
         "colorDistance": color_distance,
     }
     rounded = {k: round(min(1.0, max(0.0, v)), 4) for k, v in figures.items()}
-    return rounded, _Working(bg_a, bg_b, far & ink_a & ink_b)
+    return rounded, _Working(bg_a, bg_b, far & ink_a & ink_b, ink_a & ~ink_b, ink_b & ~ink_a)
 
 
 # Palette of the difference map, by index: background, only original, only render, both alike, both recoloured.
@@ -393,9 +395,96 @@ def compare(original: Image.Image, rendered: Image.Image, diff_path: Optional[st
     return figures
 
 
+def compare_with_regions(original: Image.Image, rendered: Image.Image, diff_path: Optional[str] = None) -> Tuple[Dict[str, float], list]:
+    """``compare``, plus the regions where the two differ (``difference_regions``)."""
+    rendered = fit_to(rendered, original.width, original.height)
+    figures, working = _figures(original, rendered)
+    if diff_path:
+        _write_diff(original, rendered, working, diff_path)
+    return figures, difference_regions(working, original.size)
+
+
 def compare_files(original_path: str, rendered_path: str, diff_path: Optional[str] = None) -> Dict[str, float]:
     """Load both images (links, non-regular files and pixel bombs refused) and compare them."""
     return compare(load_rgb(original_path), load_rgb(rendered_path), diff_path)
+
+
+# ---------------------------------------------------------------------------------------------
+# Regions of the difference map: where the redraw differs, as boxes a reader can look at.
+
+REGION_CELL_PX = 4
+REGION_CELL_MIN = 2
+REGION_MIN_PX = 6
+REGION_LIMIT = 64
+_REGION_KINDS = ("missing-ink", "extra-ink", "colour")
+
+
+def _components(cells: np.ndarray):
+    """Groups of set cells that touch or lie at most two cells apart (a word's letters), each as (rows, columns)."""
+    joined = _dilate(cells, 1)
+    seen = np.zeros_like(cells)
+    rows, cols = cells.shape
+    groups = []
+    for r0, c0 in zip(*np.nonzero(cells)):
+        if seen[r0, c0]:
+            continue
+        stack, members = [(int(r0), int(c0))], []
+        seen[r0, c0] = True
+        while stack:
+            r, c = stack.pop()
+            if cells[r, c]:
+                members.append((r, c))
+            for rr in range(max(0, r - 1), min(rows, r + 2)):
+                for cc in range(max(0, c - 1), min(cols, c + 2)):
+                    if joined[rr, cc] and not seen[rr, cc]:
+                        seen[rr, cc] = True
+                        stack.append((rr, cc))
+        groups.append(members)
+    return groups
+
+
+def difference_regions(working: "_Working", full_size: Tuple[int, int]) -> list:
+    """Connected regions of the difference map, largest first, at most ``REGION_LIMIT``.
+
+    Computed at working size: ``missing-ink`` where only the original has ink, ``extra-ink`` where only the
+    render has, ``colour`` where both have ink of clearly different colours. The mask is pooled into cells of
+    ``REGION_CELL_PX`` working pixels (a cell counts with at least ``REGION_CELL_MIN`` differing pixels);
+    cells touching or one cell apart form a region. Each region: ``kind``, ``box`` [x, y, w, h] in the
+    original's pixels, ``area`` (the box's share of the image) and ``ink`` (its differing pixels' share of
+    the image). Regions with fewer than ``REGION_MIN_PX`` differing working pixels are left out.
+    """
+    h, w = working.only_a.shape
+    sx, sy = full_size[0] / float(w), full_size[1] / float(h)
+    k = REGION_CELL_PX
+    rows, cols = -(-h // k), -(-w // k)
+    out = []
+    for kind, mask in zip(_REGION_KINDS, (working.only_a, working.only_b, working.recoloured)):
+        if not mask.any():
+            continue
+        padded = np.zeros((rows * k, cols * k), dtype=np.uint16)
+        padded[:h, :w] = mask
+        counts = padded.reshape(rows, k, cols, k).sum(axis=(1, 3))
+        for group in _components(counts >= REGION_CELL_MIN):
+            r = np.array([g[0] for g in group])
+            c = np.array([g[1] for g in group])
+            y0, y1 = int(r.min()) * k, min(h, (int(r.max()) + 1) * k)
+            x0, x1 = int(c.min()) * k, min(w, (int(c.max()) + 1) * k)
+            part = mask[y0:y1, x0:x1]
+            pixels = int(sum(int(counts[rr, cc]) for rr, cc in group))
+            if pixels < REGION_MIN_PX:
+                continue
+            ys, xs = np.nonzero(part)
+            bx0, by0 = (x0 + int(xs.min())) * sx, (y0 + int(ys.min())) * sy
+            bx1, by1 = (x0 + int(xs.max()) + 1) * sx, (y0 + int(ys.max()) + 1) * sy
+            box = [round(bx0, 1), round(by0, 1), round(bx1 - bx0, 1), round(by1 - by0, 1)]
+            out.append({
+                "kind": kind,
+                "box": box,
+                "area": round((bx1 - bx0) * (by1 - by0) / float(full_size[0] * full_size[1]), 6),
+                "ink": round(pixels / float(w * h), 6),
+            })
+    out.sort(key=lambda region: -region["ink"])
+    return out[:REGION_LIMIT]
 
 
 def _main(argv: list) -> int:

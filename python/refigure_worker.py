@@ -160,6 +160,22 @@ def clean_texts(items, limit=500):
     return kept
 
 
+def clean_regions(items, limit=64):
+    """The difference regions refigure_compare found, kept only in the expected shape (kind, box, area, ink)."""
+    import math
+
+    kept = []
+    for item in items[:limit] if isinstance(items, list) else []:
+        if not isinstance(item, dict) or item.get("kind") not in ("missing-ink", "extra-ink", "colour"):
+            continue
+        box = item.get("box")
+        numbers = [box[i] if isinstance(box, list) and len(box) == 4 else None for i in range(4)] + [item.get("area"), item.get("ink")]
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v >= 0 for v in numbers):
+            continue
+        kept.append({"kind": item["kind"], "box": [float(v) for v in numbers[:4]], "area": min(1.0, float(numbers[4])), "ink": min(1.0, float(numbers[5]))})
+    return kept
+
+
 def clean_artists(description):
     """A child's description of its figure's artists (refigure_artists), kept only in the expected shape and bounds."""
     import math
@@ -602,7 +618,8 @@ class Worker:
                 import refigure_compare
 
                 original = self.load_original(os.path.join(folder, os.path.basename(like["file"])))
-                reply["metrics"] = refigure_compare.compare(original, fitted, os.path.join(folder, "diff.png"))
+                reply["metrics"], regions = refigure_compare.compare_with_regions(original, fitted, os.path.join(folder, "diff.png"))
+                reply["regions"] = clean_regions(regions)
             except Exception as error:
                 log("comparison failed: %s" % traceback.format_exc())
                 reply["compare_error"] = "%s: %s" % (type(error).__name__, error)

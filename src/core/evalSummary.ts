@@ -99,7 +99,7 @@ export function summarize(
 ): EvalSummary {
   const evaluated = records.filter((r) => r.status !== 'error');
   const rendered = evaluated.filter((r) => r.metrics);
-  const metric = (key: keyof Metrics) => rendered.map((r) => (r.metrics as Metrics)[key]);
+  const metric = (key: 'fidelity' | 'ssim' | 'pixelMatch' | 'edgeF1' | 'colorDistance') => rendered.map((r) => (r.metrics as Metrics)[key]);
   const fidelities = metric('fidelity');
   const n = evaluated.length;
   const roundCounts: Record<string, number> = {};

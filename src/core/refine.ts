@@ -1,5 +1,6 @@
 // The rule for the best attempt, and what a repair or refine round asks the model (the loop is the session's).
-import type { Attempt, ChatContent, ChatMessage, Metrics, ModelImage, PresetName, ReconstructionResult, RenderOutcome } from './types';
+import type { Attempt, ChatContent, ChatMessage, Difference, Metrics, ModelImage, PresetName, ReconstructionResult, RenderOutcome } from './types';
+import { confidentText, confidentTextDifferences } from './differences';
 import { getPreset } from './presets';
 
 /** Fidelity at which refinement stops unless told otherwise. */
@@ -84,11 +85,61 @@ export function buildRefineMessages(
       fence(current.code),
       '',
       `Its figures (1 = identical): ${describeMetrics(current.metrics)}; target fidelity ${target}.`,
+      ...differenceLines(current.differences),
       '',
       'Make the render match the original; keep what already matches. Fix positions, sizes, missing or extra elements, text and colours. ' + replyFormat,
     ].join('\n'),
   });
   return withSystem(preset, content);
+}
+
+/**
+ * Whether refinement may stop at an attempt: it rendered, reached the target fidelity, and no confident
+ * text difference remains (a wrong label is not fixed by better pixels).
+ */
+export function reachedTarget(attempt: Attempt, target: number): boolean {
+  return attempt.render.ok && (attempt.metrics?.fidelity ?? 0) >= target && confidentTextDifferences(attempt.differences).length === 0;
+}
+
+/** The differences in words with positions (the original's pixels), text first: what a refine request tells the model. */
+export function describeDifferences(differences: readonly Difference[] | undefined, limit = 12): string[] {
+  const at = (box: [number, number, number, number]) => `(${Math.round(box[0] + box[2] / 2)}, ${Math.round(box[1] + box[3] / 2)}) px`;
+  const quote = (text: string | undefined) => `'${(text ?? '').replace(/\s+/g, ' ').slice(0, 80)}'`;
+  const lines: string[] = [];
+  for (const d of differences ?? []) {
+    switch (d.kind) {
+      case 'text-different':
+        if ((d.confidence ?? 0) >= confidentText) lines.push(`the original reads ${quote(d.original)} at ${at(d.box)}; your redraw reads ${quote(d.redraw)}`);
+        break;
+      case 'text-missing':
+        if ((d.confidence ?? 0) >= confidentText) lines.push(`missing: label ${quote(d.original)} near ${at(d.box)}`);
+        break;
+      case 'text-extra':
+        if ((d.confidence ?? 0) >= confidentText) lines.push(`extra: your redraw shows ${quote(d.redraw)} at ${at(d.box)}, which the original does not`);
+        break;
+      case 'missing-ink':
+        lines.push(`missing ink: something drawn in the original around ${at(d.box)} (${Math.round(d.box[2])} × ${Math.round(d.box[3])} px) is not in your render`);
+        break;
+      case 'extra-ink':
+        lines.push(`extra ink: your render draws something around ${at(d.box)} (${Math.round(d.box[2])} × ${Math.round(d.box[3])} px) that the original does not`);
+        break;
+      case 'colour':
+        lines.push(`colour: around ${at(d.box)} (${Math.round(d.box[2])} × ${Math.round(d.box[3])} px) your render uses a clearly different colour`);
+        break;
+    }
+  }
+  return lines.slice(0, limit);
+}
+
+function differenceLines(differences: readonly Difference[] | undefined): string[] {
+  const lines = describeDifferences(differences);
+  if (!lines.length) return [];
+  const text = confidentTextDifferences(differences).length;
+  return [
+    '',
+    `Where the render differs from the original (positions in the original's pixels, x from the left, y from the top)${text ? `; fix the text first, ${text} label(s) differ` : ''}:`,
+    ...lines.map((l) => `- ${l}`),
+  ];
 }
 
 /** The failing line with two lines of context either side, numbered as in the code. */

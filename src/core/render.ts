@@ -20,6 +20,7 @@ import type {
   RenderOutcome,
   RenderRequest,
   RenderText,
+  DiffRegion,
   Renderer,
   SandboxLayer,
   SandboxMode,
@@ -98,6 +99,7 @@ interface Reply {
   compare_error?: string;
   compat?: string[];
   texts?: RenderText[];
+  regions?: DiffRegion[];
   artists?: FigureArtists;
   mediaType?: string;
   type?: string;
@@ -268,6 +270,7 @@ class RenderPool implements RenderService {
         outcome.diffPng = join(request.outDir, `${request.stem}.diff.png`);
         await writeOutput(outcome.diffPng, diff.bytes);
         outcome.metrics = checkMetrics(reply.metrics);
+        if (Array.isArray(reply.regions)) outcome.regions = reply.regions;
       }
       if (reply.compare_error) this.logger.warn(`Comparison failed: ${reply.compare_error}`);
       return outcome;

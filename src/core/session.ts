@@ -28,7 +28,9 @@ import { buildReconstructMessages } from './presets';
 import { requireCodeOrBare } from './extract';
 import { requestCaption } from './caption';
 import { traceToCode } from './offline';
-import { bestAttempt, buildRefineMessages, buildRepairMessages, defaultMinGain, defaultTarget, renderSummary } from './refine';
+import { bestAttempt, buildRefineMessages, buildRepairMessages, defaultMinGain, defaultTarget, reachedTarget, renderSummary } from './refine';
+import { confidentTextDifferences, scoreAttempt } from './differences';
+import { readText, type OcrCache, createOcrCache, type TextItem } from './ocr';
 import { round3 } from '../shared/values';
 
 /** Who wrote an attempt's code when it was not a model. */
@@ -41,7 +43,22 @@ export interface SessionOptions {
   workDir: string;
   renderTimeoutMs?: number;
   logger?: Logger;
+  /**
+   * Reads the original's text (OCR) for textF1 and the text differences; by default Tesseract with a cache
+   * that lasts as long as the process. `false`: the pixel figures only.
+   */
+  readText?: OriginalTextReader | false;
 }
+
+/** The original's text items, boxes in its pixels. */
+export type OriginalTextReader = (imagePath: string, signal?: AbortSignal) => Promise<TextItem[]>;
+
+/** A reader of originals' text with its own cache (one per eval run, one for the extension's lifetime). */
+export function cachedTextReader(cache: OcrCache = createOcrCache()): OriginalTextReader {
+  return (imagePath, signal) => readText(imagePath, { cache, signal });
+}
+
+const processTextReader = cachedTextReader();
 
 /** What every operation takes: how to stop it and where its progress goes. */
 export interface OperationOptions {
@@ -100,6 +117,7 @@ export class ReconstructionSession {
   private modelImage: ModelImage | undefined;
   private nextStem: number;
   private readonly logger: Logger;
+  private originalText: Promise<TextItem[] | undefined> | undefined;
 
   private constructor(
     readonly info: ImageInfo,
@@ -186,6 +204,8 @@ export class ReconstructionSession {
       best: best.index,
       render: renderSummary(shown.render),
       metrics: shown.metrics ?? null,
+      differences: shown.differences ?? [],
+      verdict: shown.verdict ?? { code: shown.render.ok ? 'close' : 'failed', textDifferences: 0 },
       attempts: this.attemptList.map((a) => ({ ...a })),
       timings: { ...this.timings },
       notes: [...this.notes],
@@ -325,7 +345,7 @@ export class ReconstructionSession {
   ): Promise<Attempt> {
     const stem = `attempt-${++this.nextStem}`;
     this.progress(extra, 'render', `Rendering attempt ${this.attemptList.length + 1}`);
-    const render = await this.timed('render', () => this.render(code, stem, extra.signal));
+    const { render, metrics, differences, verdict } = await this.timed('render', () => this.render(code, stem, extra.signal));
     const index = this.attemptList.length;
     const attempt: Attempt = {
       index,
@@ -334,10 +354,12 @@ export class ReconstructionSession {
       author: extra.author,
       code,
       render,
-      metrics: render.metrics,
+      metrics,
       usage: extra.usage,
       seconds: round3((extra.seconds ?? 0) + render.seconds),
       best: false,
+      differences,
+      verdict,
     };
     this.attemptList.push(attempt);
     const best = bestAttempt(this.attemptList);
@@ -375,7 +397,7 @@ export class ReconstructionSession {
     while (rounds < maxRounds) {
       throwIfAborted(signal);
       const fidelity = current.render.ok ? (current.metrics?.fidelity ?? 0) : undefined;
-      if (fidelity !== undefined && fidelity >= target) {
+      if (reachedTarget(current, target)) {
         if (rounds) reached();
         return rounds;
       }
@@ -428,7 +450,9 @@ export class ReconstructionSession {
         continue;
       }
       const gained = attempt.render.ok ? (attempt.metrics?.fidelity ?? 0) - (fidelity ?? 0) : undefined;
-      if (gained === undefined || gained < defaultMinGain) {
+      // Fixing a label is progress even when the pixels barely move.
+      const fewerTextDifferences = attempt.render.ok && confidentTextDifferences(attempt.differences).length < confidentTextDifferences(current.differences).length;
+      if (gained === undefined || (gained < defaultMinGain && !fewerTextDifferences)) {
         const why =
           gained === undefined
             ? `the code of attempt ${attempt.index + 1} did not render`
@@ -439,15 +463,18 @@ export class ReconstructionSession {
       }
       current = attempt;
     }
-    if (current.render.ok && (current.metrics?.fidelity ?? 0) >= target) reached();
+    if (reachedTarget(current, target)) reached();
     return rounds;
   }
 
   // ── helpers ────────────────────────────────────────────────────────────────
 
-  private render(code: string, stem: string, signal: AbortSignal | undefined): Promise<RenderOutcome> {
+  /** Renders code against the original and scores it: pixel figures, the text read beside them, differences, verdict. */
+  private async render(code: string, stem: string, signal: AbortSignal | undefined): Promise<{ render: RenderOutcome } & ReturnType<typeof scoreAttempt>> {
     const { info } = this;
-    return this.options.renderer.render({
+    // The original's text is read (or found in the cache) while the code renders.
+    const text = this.readOriginalText(signal);
+    const render = await this.options.renderer.render({
       code,
       like: { path: info.path, width: info.width, height: info.height },
       outDir: this.options.workDir,
@@ -455,14 +482,34 @@ export class ReconstructionSession {
       timeoutMs: this.options.renderTimeoutMs,
       signal,
     });
+    const original = render.ok ? await text : undefined;
+    throwIfAborted(signal);
+    return { render, ...scoreAttempt(render, original, info) };
+  }
+
+  private readOriginalText(signal: AbortSignal | undefined): Promise<TextItem[] | undefined> {
+    const reader = this.options.readText === undefined ? processTextReader : this.options.readText;
+    if (!reader) return Promise.resolve(undefined);
+    this.originalText ??= reader(this.info.path, signal).catch((error: unknown) => {
+      this.originalText = undefined;
+      if (isAbort(error) || signal?.aborted) throw error;
+      this.logger.warn(`The original's text could not be read; fidelity is measured on pixels only: ${describeError(error)}`);
+      return undefined;
+    });
+    const pending = this.originalText;
+    // An unread result must not become an unhandled rejection when the render fails first.
+    pending.catch(() => undefined);
+    return pending;
   }
 
   /** The render of an attempt whose files are gone (a saved result keeps only the shown one's) is made again. */
   private async ensureRendered(attempt: Attempt, signal: AbortSignal | undefined): Promise<RenderOutcome> {
     if (!attempt.render.ok || (attempt.render.png && existsSync(attempt.render.png))) return attempt.render;
-    const render = await this.render(attempt.code, `attempt-${++this.nextStem}`, signal);
+    const { render, metrics, differences, verdict } = await this.render(attempt.code, `attempt-${++this.nextStem}`, signal);
     attempt.render = render;
-    attempt.metrics = render.metrics;
+    attempt.metrics = metrics;
+    attempt.differences = differences;
+    attempt.verdict = verdict;
     return render;
   }
 

@@ -195,17 +195,3 @@ export function textDifferences(comparison: TextComparison, limit = 12): TextDif
   }
   return out.sort((a, b) => b.area - a.area).slice(0, limit);
 }
-
-/** How much text disagreement can take off the pixel fidelity. */
-export const textWeight = 0.6;
-
-/**
- * The composite fidelity with text folded in: `pixel × (1 − 0.6 × (1 − textF1))` when the original has
- * text, else `pixel` unchanged. Multiplying keeps an exact redraw at 1 and lets neither figure hide the
- * other: a redraw whose two labels out of six are wrong (textF1 ≈ 0.67) loses a fifth of its score.
- */
-export function foldFidelity(pixelFidelity: number, textF1: number, hasText: boolean): number {
-  if (!hasText) return pixelFidelity;
-  const folded = pixelFidelity * (1 - textWeight * (1 - Math.min(1, Math.max(0, textF1))));
-  return Math.round(folded * 10000) / 10000;
-}

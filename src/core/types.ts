@@ -30,6 +30,24 @@ export interface Metrics {
   pixelMatch: number;
   edgeF1: number;
   colorDistance: number;
+  /**
+   * Agreement of the original's text (OCR) with the redraw's (exact), 0–1 (`textMatch.ts`); absent when the
+   * original's text was not read. When the original has text it is folded into `fidelity` (`differences.ts`).
+   */
+  textF1?: number;
+  /** The composite of the pixel figures alone, before text was folded in; absent when nothing was folded. */
+  pixelFidelity?: number;
+}
+
+/** A connected region of the difference map (python/refigure_compare.py `difference_regions`). */
+export interface DiffRegion {
+  kind: 'missing-ink' | 'extra-ink' | 'colour';
+  /** [x, y, width, height] in the original's pixels. */
+  box: [number, number, number, number];
+  /** The box's share of the image, 0–1. */
+  area: number;
+  /** The differing pixels' share of the image, 0–1. */
+  ink: number;
 }
 
 /** One way the redraw differs from the original; boxes are [x, y, width, height] in the original's pixels. */
@@ -94,6 +112,8 @@ export interface RenderOutcome {
   compat?: string[];
   /** Every text the render paints, read from its artists, with boxes in the original's pixels. */
   texts?: RenderText[];
+  /** Where the render differs from the original, largest first, when compared. */
+  regions?: DiffRegion[];
   /** The figure's axes and plotting elements, when the request asked for `artists`. */
   artists?: FigureArtists;
 }

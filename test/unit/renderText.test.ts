@@ -5,7 +5,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { OcrReader, readText, type TextItem } from '../../src/core/ocr';
-import { foldFidelity, matchText, textDifferences } from '../../src/core/textMatch';
+import { matchText, textDifferences } from '../../src/core/textMatch';
+import { foldFidelity } from '../../src/core/differences';
 import { repoRoot, scratch } from '../support/paths';
 import { testPython } from '../support/notebooks';
 

@@ -2,7 +2,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TextItem } from '../../src/core/ocr';
-import { foldFidelity, matchText, sameText, textDifferences, textKey } from '../../src/core/textMatch';
+import { matchText, sameText, textDifferences, textKey } from '../../src/core/textMatch';
+import { foldFidelity } from '../../src/core/differences';
 
 const item = (text: string, x: number, y: number, confidence = 0.9, width = 40, height = 20): TextItem => ({ text, box: { x, y, width, height }, confidence });
 const size = { width: 500, height: 400 };

@@ -1,0 +1,107 @@
+// Fidelity that reads: real figures redrawn with their text perturbed, scored through the session with real OCR
+// of the original and the redraw's exact text; every perturbation below the exact redraw, every text one below 0.95.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Attempt, Renderer } from '../../src/core/types';
+import { createRenderer } from '../../src/core/render';
+import { ReconstructionSession, cachedTextReader } from '../../src/core/session';
+import { confidentTextDifferences } from '../../src/core/differences';
+import { textKey } from '../../src/core/textMatch';
+import { repoRoot, scratch } from '../support/paths';
+
+const corpus = join(repoRoot, 'bench', 'corpus');
+const textFixtures = join(repoRoot, 'test', 'fixtures', 'text');
+const program = (name: string) => readFileSync(name === 'triangle' ? join(textFixtures, 'triangle.py') : join(corpus, `${name}.py`), 'utf8');
+
+interface Perturbation {
+  name: string;
+  /** Whether the text changes (the score must stay below 0.95 and the differences name the strings). */
+  text: boolean;
+  edit: (code: string) => string;
+  /** Strings the differences must name (original or redraw side). */
+  names?: string[];
+}
+
+function replaced(from: string, to: string): (code: string) => string {
+  return (code) => {
+    assert.ok(code.includes(from), `the program contains ${from}`);
+    return code.replace(from, to);
+  };
+}
+
+const figures: { name: string; perturbations: Perturbation[] }[] = [
+  {
+    // The case of the issue: the same shapes with the lengths 7 cm and 5 cm score as a near-perfect match on pixels.
+    name: 'triangle',
+    perturbations: [
+      { name: 'both lengths wrong', text: true, edit: replaced('"4 cm", "3 cm"', '"7 cm", "5 cm"'), names: ['7 cm', '5 cm'] },
+      { name: 'a vertex renamed', text: true, edit: replaced('"H", 0.12', '"K", 0.12'), names: ['K'] },
+      { name: 'the altitude foot moved', text: false, edit: replaced('(16 / 25)', '(12 / 25)') },
+    ],
+  },
+  {
+    name: '01_triangle_angles',
+    perturbations: [
+      { name: 'one label changed', text: true, edit: replaced('"c = 6"', '"d = 6"'), names: ['d = 6'] },
+      { name: 'a number changed', text: true, edit: replaced('"b = 4.0"', '"b = 4.5"'), names: ['b = 4.5'] },
+      { name: 'a label missing', text: true, edit: replaced('ax.text(3.0, -0.45, "c = 6", ha="center", fontsize=12)', ''), names: ['c = 6'] },
+      { name: 'an extra label', text: true, edit: replaced('ax.set_xlim(-1, 7)', 'ax.text(5.6, 3.4, "x = 2", fontsize=12)\nax.set_xlim(-1, 7)'), names: ['x = 2'] },
+      { name: 'a geometric change with the same labels', text: false, edit: replaced('np.array([2.0, 3.5])', 'np.array([2.6, 3.3])') },
+    ],
+  },
+  {
+    name: '13_line_chart',
+    perturbations: [
+      { name: 'tick labels changed', text: true, edit: replaced('ax.set_xticks(t, months)', 'ax.set_xticks(t, [str(i + 1) for i in t])'), names: ['12'] },
+      { name: 'the title changed', text: true, edit: replaced('"Average monthly temperature"', '"Average monthly rainfall"'), names: ['Average monthly rainfall'] },
+      { name: 'a geometric change with the same labels', text: false, edit: replaced('"Singapore": 27 + 0.8', '"Singapore": 26 + 1.5') },
+    ],
+  },
+];
+
+describe('text fidelity on perturbed redraws', () => {
+  let renderer: Renderer;
+  const tmp = scratch('refigure-textfid-');
+  const readText = cachedTextReader();
+  before(async () => {
+    renderer = await createRenderer();
+  });
+  after(async () => {
+    await renderer.close();
+    tmp.dispose();
+  });
+
+  for (const figure of figures) {
+    test(figure.name, async (t) => {
+      const source = program(figure.name);
+      const made = await renderer.render({ code: source, outDir: join(tmp.dir, figure.name), stem: 'original' });
+      assert.ok(made.ok && made.png, made.error?.message);
+      const session = await ReconstructionSession.open(made.png, { renderer, workDir: join(tmp.dir, figure.name, 'work'), readText });
+      const exact = await session.renderAttempt(source, 'edit');
+      const line = (name: string, a: Attempt) =>
+        `${figure.name} · ${name}: fidelity ${a.metrics?.fidelity} (pixel ${a.metrics?.pixelFidelity}, textF1 ${a.metrics?.textF1}), verdict ${a.verdict?.code}/${a.verdict?.textDifferences}; ` +
+        confidentTextDifferences(a.differences).map((d) => `${d.kind} '${d.original ?? ''}'→'${d.redraw ?? ''}'`).join(', ');
+      t.diagnostic(line('exact', exact));
+      assert.ok((exact.metrics?.fidelity ?? 0) >= 0.99, line('exact', exact));
+      assert.equal(exact.verdict?.code, 'close');
+      assert.ok(exact.metrics?.textF1 !== undefined);
+      for (const p of figure.perturbations) {
+        const a = await session.renderAttempt(p.edit(source), 'edit');
+        t.diagnostic(line(p.name, a));
+        assert.ok(a.render.ok, a.render.error?.message);
+        const fidelity = a.metrics?.fidelity ?? 1;
+        assert.ok(fidelity < (exact.metrics?.fidelity ?? 0), `${p.name} scores below the exact redraw: ${line(p.name, a)}`);
+        if (!p.text) continue;
+        assert.ok(fidelity < 0.95, `${p.name} scores below 0.95: ${line(p.name, a)}`);
+        assert.ok((a.verdict?.textDifferences ?? 0) > 0, line(p.name, a));
+        assert.notEqual(a.verdict?.code, 'close');
+        const named = confidentTextDifferences(a.differences).flatMap((d) => [textKey(d.original ?? ''), textKey(d.redraw ?? '')]);
+        for (const s of p.names ?? []) assert.ok(named.some((n) => n.includes(textKey(s))), `the differences name '${s}': ${line(p.name, a)}`);
+      }
+      const result = session.result();
+      assert.ok(Array.isArray(result.differences) && result.verdict);
+    });
+  }
+});
