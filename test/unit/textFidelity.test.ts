@@ -4,7 +4,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Attempt, Renderer } from '../../src/core/types';
+import type { Attempt, ChatContent, Renderer } from '../../src/core/types';
+import { createModelClient } from '../../src/core/model';
+import { startScriptedServer } from '../support/scriptedServer';
+import { replyWith } from '../support/modelBench';
 import { createRenderer } from '../../src/core/render';
 import { ReconstructionSession, cachedTextReader } from '../../src/core/session';
 import { confidentTextDifferences } from '../../src/core/differences';
@@ -104,4 +107,41 @@ describe('text fidelity on perturbed redraws', () => {
       assert.ok(Array.isArray(result.differences) && result.verdict);
     });
   }
+});
+
+describe('refinement is told the text differences', () => {
+  test('a wrong label in the first reply is named in the refine request, the second reply fixes it and is kept as best', async () => {
+    const renderer = await createRenderer();
+    const tmp = scratch('refigure-textrefine-');
+    const server = await startScriptedServer();
+    try {
+      const source = program('triangle');
+      const made = await renderer.render({ code: source, outDir: tmp.dir, stem: 'original' });
+      assert.ok(made.ok && made.png, made.error?.message);
+      const model = createModelClient({ baseURL: server.url, model: 'scripted-model', maxRetries: 0 });
+      server.push(replyWith(source.replace('"4 cm", "3 cm"', '"4 cm", "5 cm"')), replyWith(source));
+      const session = await ReconstructionSession.open(made.png, { renderer, workDir: join(tmp.dir, 'work'), readText: cachedTextReader() });
+      const result = await session.reconstruct({ model, preset: 'generic', refine: 3, caption: false });
+
+      const [first, second] = result.attempts;
+      assert.ok(first && second, 'two attempts');
+      assert.equal(first.verdict?.code, 'close-text-differs');
+      assert.ok((first.metrics?.fidelity ?? 1) < 0.95, `the wrong label keeps it below the target: ${first.metrics?.fidelity}`);
+      const requests = server.chatRequests();
+      assert.equal(requests.length, 2, 'the fixed attempt reaches the target: no third request');
+      const body = requests[1]?.body as { messages: { role: string; content: string | ChatContent[] }[] };
+      const words = body.messages.flatMap((m) => (Array.isArray(m.content) ? m.content : [])).map((p) => (p.type === 'text' ? p.text : '')).join('\n');
+      assert.match(words, /the original reads '3 ?cm' at \(\d+, \d+\) px; your redraw reads '5 cm'/);
+      assert.equal(second.kind, 'refine');
+      assert.equal(second.verdict?.code, 'close');
+      assert.equal(result.best, second.index);
+      assert.equal(result.shown, second.index);
+      assert.deepEqual(result.verdict, { code: 'close', textDifferences: 0 });
+      assert.ok(result.notes.some((n) => n.code === 'refine-target'));
+    } finally {
+      await server.close();
+      await renderer.close();
+      tmp.dispose();
+    }
+  });
 });
