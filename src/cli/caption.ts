@@ -7,7 +7,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { CaptionStyle, ReconstructionResult } from '../core/types';
 import { RefigureError, describeError, exitCodeFor, isAbort } from '../core/errors';
 import { reconstruct } from '../core/pipeline';
-import { captionStyles } from '../core/caption';
+import { captionGuard, captionStyles } from '../core/caption';
 import { findPython } from '../core/python';
 import { linkTargetPath } from '../core/markdownImage';
 import { NotebookEditor, type NotebookFigure, describeFigure, figureBytes, findFigures, parseNotebook } from '../core/notebook';
@@ -25,6 +25,8 @@ Options:
   --in-place            replace NOTEBOOK.ipynb (after the new version validates), keeping
                         NOTEBOOK.ipynb.bak of the first version
   --style S             alt, caption (default) or detailed
+  --force               also caption figures whose redraw's text differs from the original's
+                        (by default they are reported and left without a caption)
   --endpoint URL        OpenAI-compatible base URL (default: $REFIGURE_ENDPOINT, $OPENAI_BASE_URL)
   --model NAME          model name (default: $REFIGURE_MODEL, or the endpoint's only model)
   --api-key-env VAR     read the API key from environment variable VAR
@@ -35,13 +37,16 @@ Options:
   --sandbox MODE        auto (default: the strongest kernel-enforced layer, else refuse) or none (no isolation, at your own risk)
   --verbose             log every step on stderr
   -h, --help            this help
+
+Exit codes: 0 done, 2 bad usage or input, 3 model endpoint error, 4 a figure did not render,
+5 a figure's redraw reads differently from it, so its caption was held back.
 `;
 
 /** What happened to one figure. */
 export interface FigureReport {
   figure: string;
   id: string;
-  status: 'captioned' | 'not-rendered' | 'skipped' | 'failed';
+  status: 'captioned' | 'not-rendered' | 'text-differs' | 'skipped' | 'failed';
   message?: string;
   fidelity?: number;
   /** Index of the caption cell in the written notebook. */
@@ -58,6 +63,7 @@ export async function runCaption(argv: string[], io: CliIo): Promise<number> {
       ...modelOptions,
       'in-place': { type: 'boolean' },
       style: { type: 'string' },
+      force: { type: 'boolean' },
     },
     CAPTION_USAGE,
     io,
@@ -162,10 +168,19 @@ export async function runCaption(argv: string[], io: CliIo): Promise<number> {
         report.exitCode = 3;
         continue;
       }
+      // A caption states the labels of the code it describes: where they disagree with the figure's, it waits for --force.
+      const guard = captionGuard(result);
+      if (guard.code === 'text-differs' && !values.force) {
+        report.status = 'text-differs';
+        report.message = `${guard.reason}; no caption written (--force writes it)`;
+        report.exitCode = 5;
+        continue;
+      }
       const placed = editor.upsertCaption(figure, caption, style);
       report.status = 'captioned';
       report.replaced = placed.replaced;
       if (result.provider === 'offline') report.message = 'offline trace';
+      if (guard.code === 'text-differs') report.message = `${report.message ? `${report.message}, ` : ''}written with --force although ${guard.reason}`;
     }
   } finally {
     status.done();
@@ -325,6 +340,9 @@ function summarize(reports: FigureReport[], target: string, wrote: boolean): str
       case 'not-rendered':
         what = `not rendered: ${report.message ?? ''}`;
         break;
+      case 'text-differs':
+        what = `text differs: ${report.message ?? ''}`;
+        break;
       case 'skipped':
         what = `skipped: ${report.message ?? ''}`;
         break;
@@ -345,8 +363,11 @@ function progressBar(done: number, total: number): string {
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
 }
 
-/** The exit code that says more: an internal error (1) over endpoint trouble (3) over bad input (2) over a figure that did not render (4) over success. */
+/**
+ * The exit code that says more: an internal error (1) over endpoint trouble (3) over bad input (2) over a figure
+ * that did not render (4) over a caption held back because the redraw's text differs (5) over success.
+ */
 function worse(a: number, b: number): number {
-  const rank = (code: number) => (code === 1 ? 4 : code === 3 ? 3 : code === 2 ? 2 : code === 4 ? 1 : 0);
+  const rank = (code: number) => (code === 1 ? 4 : code === 3 ? 3 : code === 2 ? 2 : code === 4 ? 1 : code === 5 ? 0.5 : 0);
   return rank(b) > rank(a) ? b : a;
 }

@@ -1,4 +1,5 @@
 // The code-grounded caption: the figure and the code that redrew it go to the model, a factual caption and alt text come back (DESIGN.md §3).
+import { confidentTextDifferences } from './differences';
 import { RefigureError } from './errors';
 import type { CaptionStyle, ChatMessage, ModelClient, ModelImage, ReconstructionResult, TokenUsage } from './types';
 
@@ -142,4 +143,33 @@ function firstSentence(text: string): string {
  */
 export function captionDescribesFigure(result: Pick<ReconstructionResult, 'captionProvider'>): boolean {
   return result.captionProvider === 'model';
+}
+
+/** Whether a caption may go into a document or notebook without a question, and why not. */
+export interface CaptionGuard {
+  /** True: ask the user (or, in the CLI, write nothing unless forced). */
+  ask: boolean;
+  code: 'text-agrees' | 'text-differs' | 'text-unread' | 'not-rendered';
+  /** Confident text differences of the attempt the caption describes. */
+  textDifferences: number;
+  /** For people, e.g. "2 labels differ: the original reads '3 cm', the redraw '5 cm'". */
+  reason: string;
+}
+
+/**
+ * The caption guard: a caption is grounded in an attempt's code, so it states that attempt's labels and
+ * values. It goes in without a question only when that attempt rendered and its text agrees with the
+ * original's. The original's text unread (no OCR data) is not a disagreement: the caption goes in.
+ */
+export function captionGuard(result: Pick<ReconstructionResult, 'attempts' | 'captionAttempt' | 'shown'>): CaptionGuard {
+  const attempt = result.attempts[result.captionAttempt ?? result.shown];
+  if (!attempt?.render.ok) return { ask: true, code: 'not-rendered', textDifferences: 0, reason: 'the code the caption describes did not render' };
+  const differing = confidentTextDifferences(attempt.differences);
+  if (attempt.metrics?.textF1 === undefined && !differing.length) return { ask: false, code: 'text-unread', textDifferences: 0, reason: "the original's text was not read" };
+  if (!differing.length) return { ask: false, code: 'text-agrees', textDifferences: 0, reason: "the redraw's text agrees with the original's" };
+  const n = differing.length;
+  const examples = differing.slice(0, 3).map((d) =>
+    d.kind === 'text-different' ? `the original reads '${d.original}', the redraw '${d.redraw}'` : d.kind === 'text-missing' ? `'${d.original}' is missing` : `'${d.redraw}' is not in the original`,
+  );
+  return { ask: true, code: 'text-differs', textDifferences: n, reason: `${n} label${n === 1 ? '' : 's'} differ${n === 1 ? 's' : ''}: ${examples.join('; ')}${n > 3 ? '; …' : ''}` };
 }

@@ -14,6 +14,7 @@ import type { PanelManager, RefigurePanel } from './panel';
 import { apiKeySecret, type RenderService } from './services';
 import type { Settings } from './settings';
 import { captionDescribesFigure } from '../core/caption';
+import { captionMayGoIn } from './captionQuestion';
 
 export interface CommandDeps {
   panels: PanelManager;
@@ -122,13 +123,16 @@ export class Commands extends Disposable {
       const imagePath = requireLocalImage(target.image);
       const panel = this.deps.panels.get(imagePath);
       let caption: { caption: string; altText: string } | undefined;
+      let grounded: ReconstructionResult | undefined;
       if (panel?.getResult()?.render.ok) {
         if (target.origin.kind !== 'file') panel.setOrigin(target.origin);
         panel.reveal();
         caption = await panel.generateCaption();
+        grounded = panel.getResult();
       }
       if (!caption) {
         const result = await this.reconstruct(target.image, target.origin);
+        grounded = result;
         if (result.caption && !captionDescribesFigure(result) && target.origin.kind !== 'file') {
           reportUndescribedFigure();
           return undefined;
@@ -141,6 +145,7 @@ export class Commands extends Disposable {
         void vscode.window.showWarningMessage(vscode.l10n.t('No caption was written for {0}; the panel says why.', basename(imagePath)));
         return undefined;
       }
+      if (target.origin.kind !== 'file' && !(await captionMayGoIn(grounded))) return caption;
       if (target.origin.kind === 'latex') {
         // A figure caption wants the full text; \caption is what readers of the paper see under the figure.
         await insertLatexCaption(target.origin, imagePath, caption.caption);

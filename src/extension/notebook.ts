@@ -24,6 +24,7 @@ import { Disposable } from './dispose';
 import { altTextInserter } from './markdown';
 import { readSettings } from './settings';
 import { captionDescribesFigure } from '../core/caption';
+import { captionMayGoIn } from './captionQuestion';
 import { reportUndescribedFigure } from './commands';
 import { isRecord } from '../shared/values';
 
@@ -85,6 +86,7 @@ export class NotebookSupport extends Disposable {
         void vscode.window.showWarningMessage(vscode.l10n.t('No caption was written for this figure; the panel says why.'));
         return result;
       }
+      if (!(await captionMayGoIn(result))) return result;
       if (target.figure.kind === 'output') await this.insertCaption(target, text, result.captionStyle);
       else await this.setAltText(target, result.altText || text);
       return result;

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Attempt, ChatContent, Renderer } from '../../src/core/types';
 import { createModelClient } from '../../src/core/model';
+import { captionGuard } from '../../src/core/caption';
 import { startScriptedServer } from '../support/scriptedServer';
 import { replyWith } from '../support/modelBench';
 import { createRenderer } from '../../src/core/render';
@@ -138,6 +139,12 @@ describe('refinement is told the text differences', () => {
       assert.equal(result.shown, second.index);
       assert.deepEqual(result.verdict, { code: 'close', textDifferences: 0 });
       assert.ok(result.notes.some((n) => n.code === 'refine-target'));
+      // The caption guard: a caption grounded in the first attempt would state its wrong length.
+      const held = captionGuard({ attempts: result.attempts, captionAttempt: first.index, shown: result.shown });
+      assert.equal(held.ask, true);
+      assert.equal(held.code, 'text-differs');
+      assert.match(held.reason, /^1 label differs: the original reads '3 ?cm', the redraw '5 cm'/);
+      assert.deepEqual(captionGuard({ ...result, captionAttempt: second.index }).ask, false);
     } finally {
       await server.close();
       await renderer.close();
