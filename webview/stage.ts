@@ -212,8 +212,12 @@ function renderModeBar(): void {
   const { modeBar } = ctx;
   clear(modeBar);
   const labels: Record<ViewMode, string> = { side: t('side'), swipe: t('swipe'), onion: t('onion'), diff: t('diff') };
+  const short: Record<ViewMode, string> = { side: t('sideShort'), swipe: t('swipe'), onion: t('onionShort'), diff: t('diffShort') };
   viewModes.forEach((mode, i) => {
-    modeBar.append(button(`${i + 1} ${labels[mode]}`, () => setMode(mode), { secondary: state.mode !== mode, pressed: state.mode === mode, title: `${labels[mode]} (${i + 1})` }));
+    const b = button(`${i + 1} `, () => setMode(mode), { secondary: state.mode !== mode, pressed: state.mode === mode, title: `${labels[mode]} (${i + 1})` });
+    // The long name where there is room, a short one in a narrow window.
+    b.append(el('span', { className: 'long', textContent: labels[mode] }), el('span', { className: 'short', textContent: short[mode] }));
+    modeBar.append(b);
   });
   modeBar.append(el('span', { className: 'sep' }));
   modeBar.append(

@@ -138,8 +138,14 @@ test('a figure in the Explorer opens the Refigure panel from its context menu', 
     // A model's result can be refined once nothing runs any more.
     await panel.locator('.actions vscode-button:not([hidden])', { hasText: 'Refine' }).waitFor({ timeout: 10_000 });
 
-    await t.test('the figures table lists every fidelity figure as a number', () => checkFigures(panel));
+    await t.test('the verdict comes first, in words, and agrees with the headline figure', () => checkVerdict(panel));
+    await t.test('the figures table lists every fidelity figure in words, as a number, with a bar coloured by goodness', () => checkFigures(panel));
     await t.test('the four compare modes switch by their buttons and by the keys 1–4', () => checkCompareModes(page, panel));
+    await t.test('difference mode explains its colours; the status line shows zoom and sizes; arrow keys pan', () => checkViewingAids(page, panel));
+    await t.test('at 700 px side by side stacks and the actions fold; at 1,600 px, light and dark, every mode', () =>
+      checkWidthsAndThemes(page, panel),
+    );
+    await t.test('feedback after Copy appears beside the button, inside the window, and goes away', () => checkFeedback(page, panel));
   } finally {
     if (workbench) await workbench.close();
     await server.stop();
@@ -271,7 +277,7 @@ function readStage(panel: FrameLocator): Promise<StageReading> {
     return {
       stageClass: stage?.className ?? '',
       pressedModes: Array.from(app.querySelectorAll('.toolbar vscode-button[aria-pressed="true"]'))
-        .map((b) => (b.textContent ?? '').trim())
+        .map((b) => `${(b.textContent ?? '').trim().split(' ')[0]} ${b.querySelector('.long')?.textContent ?? ''}`)
         .filter((text) => /^[1-4] /.test(text)),
       images,
       empty: Array.from(app.querySelectorAll('.stage .empty')).map((e) => e.textContent ?? ''),
@@ -282,29 +288,174 @@ function readStage(panel: FrameLocator): Promise<StageReading> {
   });
 }
 
-const metricKeys = ['fidelity', 'ssim', 'pixelMatch', 'edgeF1', 'colorDistance'];
+const figureNames: Record<string, string> = {
+  fidelity: 'Overall fidelity',
+  ssim: 'Structure',
+  pixelMatch: 'Matching pixels',
+  edgeF1: 'Matching lines',
+  colorCloseness: 'Colour closeness',
+};
 
-async function checkFigures(panel: FrameLocator): Promise<void> {
-  const rows = await panel.locator('.figures table tr').evaluateAll((trs) =>
+interface FigureRow {
+  key: string;
+  name: string;
+  value: string;
+  tone: string;
+  tooltip: string;
+  fill: number;
+}
+
+async function readFigures(panel: FrameLocator): Promise<FigureRow[]> {
+  return panel.locator('.figures table tr').evaluateAll((trs) =>
     trs.map((tr) => {
-      const row = tr as unknown as DomNode;
-      return { name: row.querySelector('th')?.textContent ?? '', value: row.querySelector('td.num')?.textContent ?? '' };
+      const row = tr as unknown as DomNode & { dataset: Record<string, string>; title: string };
+      const fill = row.querySelector('.bar-fill') as unknown as { style: { width: string } } | null;
+      return {
+        key: row.dataset.key ?? '',
+        name: row.querySelector('th')?.textContent ?? '',
+        value: row.querySelector('td.num')?.textContent ?? '',
+        tone: /tone-(\w+)/.exec(row.className)?.[1] ?? '',
+        tooltip: row.title,
+        fill: parseFloat(fill?.style.width ?? 'NaN') / 100,
+      };
     }),
   );
+}
+
+async function checkVerdict(panel: FrameLocator): Promise<void> {
+  const verdict = panel.locator('.verdict');
+  await verdict.waitFor({ timeout: 10_000 });
+  const code = await verdict.getAttribute('data-code');
+  const text = (await verdict.locator('.verdict-text').innerText()).trim();
+  const rows = await readFigures(panel);
+  const fidelity = Number(rows[0]?.value);
+  // The scripted model redraws the very figure: a close match, said in words before anything else.
+  const expected: Record<string, string> = { close: 'Close match', partial: 'Similar, with visible differences', different: 'Different figure' };
+  assert.ok(code && expected[code], `unexpected verdict code ${code}`);
+  assert.equal(text, expected[code]);
+  assert.equal(code === 'close', fidelity >= 0.9, `the verdict "${text}" does not agree with fidelity ${fidelity}`);
+  const order = await panel.locator('#app').evaluate((node) =>
+    Array.from((node as unknown as DomNode).querySelectorAll('#app > section:not([hidden])')).map((s) => s.className.split(' ')[0]),
+  );
+  assert.equal(order[0], 'verdict', `the verdict is not the first thing under the title: ${order.join(', ')}`);
+}
+
+async function checkFigures(panel: FrameLocator): Promise<void> {
+  const rows = await readFigures(panel);
   assert.deepEqual(
-    rows.map((r) => r.name),
-    metricKeys,
+    rows.map((r) => r.key).filter((k) => k !== 'textF1'),
+    Object.keys(figureNames),
     'the figures table does not list the fidelity figures in order',
   );
-  for (const { name, value } of rows) {
-    assert.match(value, /^\d+\.\d{3}$/, `${name} shows "${value}", not a number`);
-    const number = Number(value);
-    assert.ok(number >= 0 && (name === 'colorDistance' || number <= 1), `${name} = ${value} is out of range`);
+  for (const row of rows) {
+    if (figureNames[row.key]) assert.equal(row.name, figureNames[row.key], `${row.key} is not named in words`);
+    assert.ok(row.tooltip.length > 20, `${row.name} has no tooltip saying what it measures`);
+    assert.match(row.value, /^\d+\.\d{3}$/, `${row.name} shows "${row.value}", not a number`);
+    const number = Number(row.value);
+    assert.ok(number >= 0 && number <= 1, `${row.name} = ${row.value} is out of range`);
+    assert.ok(['good', 'fair', 'poor'].includes(row.tone), `${row.name} has no goodness colour`);
+    // Colour is drawn as closeness: the bar is as long as the figure says it is close.
+    assert.ok(Math.abs(row.fill - number) < 0.011, `${row.name}: the bar is ${row.fill} long for ${row.value}`);
   }
   // The headline figure and the shown attempt's score in the history are the same number.
   const fidelity = rows[0]?.value ?? '';
   const attempt = (await panel.locator('.attempt.selected .attempt-pick').innerText()).trim();
   assert.ok(attempt.includes(` ${fidelity} `), `the attempt "${attempt}" does not carry the fidelity ${fidelity} of the table`);
+}
+
+async function checkViewingAids(page: Page, panel: FrameLocator): Promise<void> {
+  await panel.locator('.toolbar vscode-button', { hasText: 'Difference' }).click();
+  const legend = panel.locator('.diff-legend');
+  await legend.waitFor({ state: 'visible', timeout: 5_000 });
+  const items = (await legend.locator('.legend-item').allInnerTexts()).map((x) => x.trim());
+  assert.deepEqual(items, ['only in the original (missing)', 'only in the redraw (extra)', 'both, other colour', 'both alike']);
+  await panelScreenshot(page, 'mode-difference-legend');
+  await panel.locator('.toolbar vscode-button', { hasText: 'Side by side' }).click();
+  await legend.waitFor({ state: 'hidden', timeout: 5_000 });
+  const line = panel.locator('.status-line');
+  assert.match(await line.innerText(), /Zoom \d+ % \(Fit\) · Original \d+ × \d+ · Render \d+ × \d+/);
+  assert.equal(await panel.locator('.toolbar .hint').count(), 0, 'the permanent key hint is still there');
+  assert.match((await line.locator('.help').getAttribute('title')) ?? '', /arrow keys: pan/);
+  await panel.locator('.stage').click({ position: { x: 8, y: 8 } });
+  const before = await panel.locator('.stage .canvas').first().getAttribute('style');
+  await page.keyboard.press('ArrowRight');
+  await waitForReading(() => panel.locator('.stage .canvas').first().getAttribute('style'), (style) => style !== before, 5_000, 'the arrow key did not pan');
+  await page.keyboard.press('0');
+  await waitForReading(() => line.innerText(), (text) => text.includes('(Fit)'), 5_000, '0 did not fit the image again');
+}
+
+interface Box {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+async function boxOf(locator: Locator): Promise<Box> {
+  const box = await locator.boundingBox();
+  assert.ok(box, 'not on screen');
+  return box;
+}
+
+/** Changes the workbench's colour theme as a user does: the command palette's Preferences: Color Theme. */
+async function setTheme(page: Page, theme: string): Promise<void> {
+  await page.locator('.tabs-container .tab.active').click();
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ timeout: 10_000 });
+  await input.fill('>Preferences: Color Theme');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Preferences: Color Theme' }).first().click();
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: theme }).first().waitFor({ timeout: 10_000 });
+  await input.fill(theme);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: theme }).first().click();
+}
+
+async function checkWidthsAndThemes(page: Page, panel: FrameLocator): Promise<void> {
+  for (const theme of ['dark', 'light'] as const) {
+    await setTheme(page, theme === 'dark' ? 'Dark Modern' : 'Light Modern');
+    await waitForReading(
+      () => panel.locator('body').getAttribute('class'),
+      (cls) => (cls ?? '').includes(`vscode-${theme}`),
+      20_000,
+      `the panel did not turn ${theme}`,
+    );
+    for (const width of [1600, 700]) {
+      await page.setViewportSize({ width, height: 1000 });
+      // The panel's own width: the editor area beside the Explorer.
+      await page.waitForTimeout(0);
+      const frame = await boxOf(page.locator('iframe.webview.ready'));
+      for (const spec of modeCases) {
+        await panel.locator('.toolbar vscode-button', { hasText: spec.label }).click();
+        await expectMode(panel, spec, `${theme} ${width}: ${spec.label}`);
+        if (spec.mode === 'side') {
+          const [left, right] = [await boxOf(panel.locator('.stage .viewport').nth(0)), await boxOf(panel.locator('.stage .viewport').nth(1))];
+          const stacked = right.y >= left.y + left.height - 1;
+          assert.equal(stacked, frame.width <= 700, `side by side at a ${Math.round(frame.width)} px panel: ${stacked ? 'stacked' : 'beside'} (${JSON.stringify({ left, right })})`);
+          // The verdict and the stage start above the fold.
+          const verdict = await boxOf(panel.locator('.verdict'));
+          assert.ok(verdict.y + verdict.height <= frame.y + frame.height, 'the verdict is below the fold');
+          // The header's actions fit in the bar: one row at most two buttons high.
+          const actions = await boxOf(panel.locator('.actions'));
+          assert.ok(actions.height < 70, `the actions take ${actions.height} px`);
+        }
+        await panelScreenshot(page, `${theme}-${width}-${spec.name}`);
+      }
+    }
+  }
+  await page.setViewportSize({ width: 1400, height: 900 });
+}
+
+async function checkFeedback(page: Page, panel: FrameLocator): Promise<void> {
+  await panel.locator('.caption-box vscode-button', { hasText: 'Copy' }).click();
+  const feedback = panel.locator('.feedback.is-visible');
+  await feedback.waitFor({ timeout: 10_000 });
+  const box = await boxOf(feedback);
+  const frame = await boxOf(page.locator('iframe.webview.ready'));
+  assert.ok(box.y >= frame.y && box.y + box.height <= frame.y + frame.height, `the feedback is outside the panel: ${JSON.stringify({ box, frame })}`);
+  const button = await boxOf(panel.locator('.caption-box vscode-button', { hasText: 'Copy' }));
+  assert.ok(Math.abs(box.y - (button.y + button.height)) < 60 || Math.abs(box.y + box.height - button.y) < 60, 'the feedback is not beside the button');
+  await panelScreenshot(page, 'feedback-after-copy');
+  await feedback.waitFor({ state: 'hidden', timeout: 10_000 });
 }
 
 interface ModeCase {
