@@ -1,4 +1,5 @@
 // The offline provider: traces a figure into coloured vector shapes and writes a matplotlib program that redraws them, no model involved.
+import type { TextItem } from './ocr';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
@@ -92,7 +93,7 @@ export interface TraceResult {
 export async function traceToCode(
   info: ImageInfo,
   renderer: Pick<Renderer, 'convertImage'>,
-  opts: { scratchDir: string; signal?: AbortSignal; colors?: number } = { scratchDir: tmpdir() },
+  opts: { scratchDir: string; signal?: AbortSignal; colors?: number; texts?: readonly TextItem[] } = { scratchDir: tmpdir() },
 ): Promise<TraceResult> {
   const started = performance.now();
   const { signal } = opts;
@@ -117,7 +118,8 @@ export async function traceToCode(
   }
   throwIfAborted(signal);
 
-  const traced = await traceOffThread({ info, width, height, colors, pixels }, signal);
+  const labels = (opts.texts ?? []).filter((t) => t.confidence >= labelConfidence && t.text.trim());
+  const traced = await traceOffThread({ info, width, height, colors, pixels, labels }, signal);
   return { ...traced, seconds: (performance.now() - started) / 1000 };
 }
 
@@ -128,7 +130,12 @@ export interface TraceJob {
   height: number;
   colors: number;
   pixels: Uint8Array;
+  /** Text read with confidence: written as `ax.text` instead of traced outlines. Boxes in the original's pixels. */
+  labels?: readonly TextItem[];
 }
+
+/** OCR confidence from which a word is written as text rather than traced (the sample's "r = 3" reads at 0.52). */
+export const labelConfidence = 0.5;
 
 /**
  * Runs `traceRgba` in a worker thread (dist/traceWorker.js) so an extension host stays responsive
@@ -165,6 +172,8 @@ async function traceOffThread(job: TraceJob, signal: AbortSignal | undefined): P
 /** The CPU-bound part: quantize, trace each colour layer, emit the program and its honest caption. */
 export function traceRgba(job: TraceJob): Omit<TraceResult, 'seconds'> {
   const { info, width, height, colors, pixels } = job;
+  const labels = job.labels ?? [];
+  if (labels.length) blankLabels(pixels, width, height, info, labels);
   const imgd: ImageData = { width, height, data: new Uint8ClampedArray(pixels.buffer, pixels.byteOffset, pixels.length) };
   const quantized = quantize(imgd, colors);
   const sx = info.width / width;
@@ -178,11 +187,11 @@ export function traceRgba(job: TraceJob): Omit<TraceResult, 'seconds'> {
       const data = layerPathData(layer.paths, sx, sy);
       if (data.shapes > 0) layers.push({ color: layer.color, data: data.text, shapes: data.shapes, pixels: layer.pixels });
     }
-    code = emitCode(info, quantized.background, layers);
+    code = emitCode(info, quantized.background, layers, labels, layers[0]?.color ?? '#000000');
     if (Buffer.byteLength(code, 'utf8') <= CODE_BUDGET) break;
   }
   const paths = layers.reduce((n, l) => n + l.shapes, 0);
-  const { caption, altText } = describe(info, quantized.background, layers, paths);
+  const { caption, altText } = describe(info, quantized.background, layers, paths, labels);
   return { code, caption, altText, paths, colors: layers.map((l) => l.color), codeBytes: Buffer.byteLength(code, 'utf8') };
 }
 
@@ -448,7 +457,37 @@ function pyString(s: string): string {
   return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
-function emitCode(info: ImageInfo, background: string, layers: Array<{ color: string; data: string; shapes: number }>): string {
+/** Paints each label's box (a little enlarged) in the colour around it, so its glyphs are not traced as shapes. */
+function blankLabels(pixels: Uint8Array, width: number, height: number, info: ImageInfo, labels: readonly TextItem[]): void {
+  const sx = width / info.width, sy = height / info.height;
+  for (const { box } of labels) {
+    const pad = Math.max(1, box.height * 0.15);
+    const x0 = Math.max(0, Math.floor((box.x - pad) * sx)), y0 = Math.max(0, Math.floor((box.y - pad) * sy));
+    const x1 = Math.min(width, Math.ceil((box.x + box.width + pad) * sx)), y1 = Math.min(height, Math.ceil((box.y + box.height + pad) * sy));
+    const at = (Math.max(0, y0 - 1) * width + Math.max(0, x0 - 1)) * 4;
+    const fill = [pixels[at]!, pixels[at + 1]!, pixels[at + 2]!, pixels[at + 3]!];
+    for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) pixels.set(fill, (y * width + x) * 4);
+  }
+}
+
+/** One `ax.text` per label: the string read, at its box's centre, sized from the box, upright or turned. */
+function labelLines(labels: readonly TextItem[], color: string): string[] {
+  return labels.map((t) => {
+    // A line of text is about 0.7 of its font size tall from baseline to cap height; points from pixels at DPI 64.
+    const across = t.rotated ? t.box.width : t.box.height;
+    const size = Math.max(4, Math.round(((across / 0.75) * 72) / 64 * 10) / 10);
+    const cx = Math.round((t.box.x + t.box.width / 2) * 10) / 10, cy = Math.round((t.box.y + t.box.height / 2) * 10) / 10;
+    return `ax.text(${cx}, ${cy}, ${pyString(t.text)}, fontsize=${size}, rotation=${t.rotated ? 90 : 0}, ha="center", va="center", color=${pyString(color)})`;
+  });
+}
+
+function emitCode(
+  info: ImageInfo,
+  background: string,
+  layers: Array<{ color: string; data: string; shapes: number }>,
+  labels: readonly TextItem[] = [],
+  textColor = '#000000',
+): string {
   const name = basename(info.path).replace(/[^\w.\- ]/g, '_');
   const layerLines = layers.flatMap((l) => [
     `    (${pyString(l.color)},  # ${l.shapes} shape${l.shapes === 1 ? '' : 's'}`,
@@ -512,6 +551,7 @@ function emitCode(info: ImageInfo, background: string, layers: Array<{ color: st
     'for color, data in LAYERS:',
     '    # A half-pixel edge in the fill colour closes the seams between neighbouring shapes and keeps hairlines visible.',
     '    ax.add_patch(PathPatch(to_path(data), facecolor=color, edgecolor=color, linewidth=0.5 * 72 / DPI))',
+    ...(labels.length ? ['# The text read from the figure (OCR), written as text so it can be edited.', ...labelLines(labels, textColor)] : []),
     'plt.show()',
     '',
   ].join('\n');
@@ -561,6 +601,7 @@ function describe(
   background: string,
   layers: Array<{ color: string; shapes: number; pixels: number }>,
   paths: number,
+  labels: readonly TextItem[] = [],
 ): { caption: string; altText: string } {
   const names: string[] = [];
   for (const l of layers) {
@@ -570,12 +611,16 @@ function describe(
   const main = names.slice(0, 3);
   const mainText = main.length > 1 ? `${main.slice(0, -1).join(', ')} and ${main[main.length - 1]}` : (main[0] ?? 'nothing');
   const size = `${info.width}×${info.height}-pixel`;
+  const read = labels.slice(0, 20).map((t) => t.text).join(', ');
   const shapes = `${paths} filled shape${paths === 1 ? '' : 's'}`;
   const caption =
     `Offline trace, no model used: the ${size} image was redrawn as ${shapes} in ${layers.length} colour${layers.length === 1 ? '' : 's'} ` +
     `(mostly ${mainText}) on a ${colorName(background)} background. ` +
     'Tracing knows only colours and outlines, so this caption does not say what the figure shows; ' +
-    'configure a model endpoint for a description grounded in real reconstruction code.';
-  const altText = `A ${size} figure, traced offline without a model into ${shapes} (mostly ${mainText} on ${colorName(background)}); its content is not described.`;
+    'configure a model endpoint for a description grounded in real reconstruction code.' +
+    (read ? ` Labels read: ${read}.` : '');
+  const altText =
+    `A ${size} figure, traced offline without a model into ${shapes} (mostly ${mainText} on ${colorName(background)}); its content is not described.` +
+    (read ? ` Labels read: ${read}.` : '');
   return { caption, altText };
 }

@@ -270,7 +270,9 @@ export class ReconstructionSession {
     } else {
       this.note('offline', 'No model endpoint configured: the offline trace provider was used. It traces shapes and colours; it does not perceive content.');
       this.progress(request, 'model', 'Tracing the figure offline (no model)');
-      const trace = await this.timed('model', () => traceToCode(this.info, this.options.renderer, { scratchDir: this.options.workDir, signal }));
+      // Text read with confidence is written as text, not traced.
+      const texts = await this.readOriginalText(signal);
+      const trace = await this.timed('model', () => traceToCode(this.info, this.options.renderer, { scratchDir: this.options.workDir, signal, texts }));
       throwIfAborted(signal);
       const attempt = await this.renderAttempt(trace.code, 'initial', { ...request, author: offlineAuthor, seconds: trace.seconds });
       this.provider = 'offline';

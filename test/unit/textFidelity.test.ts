@@ -152,3 +152,23 @@ describe('refinement is told the text differences', () => {
     }
   });
 });
+
+describe('the offline trace writes the text it read', () => {
+  test('the bundled sample: its labels become ax.text calls and the caption lists them', async () => {
+    const renderer = await createRenderer();
+    const tmp = scratch('refigure-textoffline-');
+    try {
+      const sample = join(repoRoot, 'media', 'samples', 'circle-sector.png');
+      const session = await ReconstructionSession.open(sample, { renderer, workDir: tmp.dir, readText: cachedTextReader() });
+      const result = await session.reconstruct({});
+      const texts = [...result.code.matchAll(/^ax\.text\([^,]+, [^,]+, '([^']*)'/gm)].map((m) => textKey(m[1] ?? ''));
+      for (const label of ['30°', 'r = 3']) assert.ok(texts.some((t) => t === textKey(label) || t === textKey(label).replace('°', '')), `ax.text for ${label}: ${texts.join(' | ')}`);
+      assert.match(result.caption, /no model used/);
+      assert.match(result.caption, /Labels read: .*r ?= ?3/);
+      assert.ok(result.render.ok);
+    } finally {
+      await renderer.close();
+      tmp.dispose();
+    }
+  });
+});
