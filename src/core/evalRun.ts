@@ -2,7 +2,9 @@
 import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import type { Attempt, Logger, Metrics, ModelClient, PresetName, ReconstructionResult, Renderer } from './types';
+import type { Attempt, Difference, Logger, Metrics, ModelClient, PresetName, ReconstructionResult, Renderer, Verdict } from './types';
+import { type OriginalTextReader, cachedTextReader } from './session';
+import { confidentTextDifferences } from './differences';
 import { silentLogger } from './types';
 import { RefigureError, describeError, errorCode, isAbort, throwIfAborted } from './errors';
 import { reconstruct } from './pipeline';
@@ -58,6 +60,9 @@ export interface EvalRecord {
   judge?: { score: number | null; reply: string; tokens: number } | { error: string };
   hasReferenceCode: boolean;
   domain?: string;
+  /** The best attempt's differences by kind (text: confident ones), and its verdict; absent when nothing rendered. */
+  differences?: { text: number; textDifferent: number; textMissing: number; textExtra: number; ink: number };
+  verdict?: Verdict['code'];
   /** Compatibility shims the final answer's render needed: it rendered "raw" when none fired. */
   compat?: string[];
   /** SHA-256 of the final render's PNG: a rerun reproduces it byte for byte or says why not. */
@@ -124,6 +129,8 @@ export async function readResults(pathOrDir: string): Promise<EvalRecord[]> {
 export async function runEvaluation(options: EvalOptions): Promise<EvalRecord[]> {
   const logger = options.logger ?? silentLogger;
   const outDir = resolve(options.outDir);
+  // Each original's text is read once per run, however many attempts meet it.
+  const readText = cachedTextReader();
   await mkdir(join(outDir, 'items'), { recursive: true });
   const resultsPath = join(outDir, resultsFile);
   const previous = existsSync(resultsPath) ? await readResults(resultsPath) : [];
@@ -145,7 +152,7 @@ export async function runEvaluation(options: EvalOptions): Promise<EvalRecord[]>
       throwIfAborted(options.signal);
       const item = pending[next++];
       if (!item) return;
-      const record = await evaluateItem(item, options, outDir, logger);
+      const record = await evaluateItem(item, options, outDir, logger, readText);
       throwIfAborted(options.signal);
       await appendFile(resultsPath, `${JSON.stringify(record)}\n`);
       records.set(item.id, record);
@@ -158,7 +165,19 @@ export async function runEvaluation(options: EvalOptions): Promise<EvalRecord[]>
   return options.items.map((item) => records.get(item.id)).filter((r): r is EvalRecord => r !== undefined);
 }
 
-async function evaluateItem(item: EvalItem, options: EvalOptions, outDir: string, logger: Logger): Promise<EvalRecord> {
+/** The best attempt's differences, counted by kind: text counts only confident ones (as the verdict does). */
+function differenceCounts(differences: readonly Difference[] | undefined): NonNullable<EvalRecord['differences']> {
+  const text = confidentTextDifferences(differences);
+  return {
+    text: text.length,
+    textDifferent: text.filter((d) => d.kind === 'text-different').length,
+    textMissing: text.filter((d) => d.kind === 'text-missing').length,
+    textExtra: text.filter((d) => d.kind === 'text-extra').length,
+    ink: (differences ?? []).filter((d) => d.kind === 'missing-ink' || d.kind === 'extra-ink' || d.kind === 'colour').length,
+  };
+}
+
+async function evaluateItem(item: EvalItem, options: EvalOptions, outDir: string, logger: Logger, readText: OriginalTextReader): Promise<EvalRecord> {
   const workDir = join(outDir, 'items', safeName(item.id));
   await mkdir(workDir, { recursive: true });
   const controller = new AbortController();
@@ -187,6 +206,7 @@ async function evaluateItem(item: EvalItem, options: EvalOptions, outDir: string
       refine: options.refine,
       candidates: options.candidates,
       target: options.target,
+      readText,
       signal: controller.signal,
       onProgress: (event) => {
         if (event.kind === 'attempt') seen.push(event.attempt);
@@ -269,6 +289,7 @@ function recordFrom(
     provider,
     model,
     metrics: rendered?.metrics ?? null,
+    ...(rendered ? { differences: differenceCounts(rendered.differences), verdict: rendered.verdict?.code } : {}),
     firstRendered: first?.render.ok ?? false,
     firstFidelity: first?.render.ok ? (first.metrics?.fidelity ?? null) : null,
     rounds: attempts.filter((a) => a.kind === 'repair' || a.kind === 'refine').length,

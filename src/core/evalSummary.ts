@@ -44,6 +44,10 @@ export interface EvalSummary {
   edgeF1: Distribution;
   pixelMatch: Distribution;
   colorDistance: Distribution;
+  /** Text agreement (README, "textF1") over rendered items whose original's text was read. */
+  textF1?: Distribution;
+  /** Mean confident text differences and difference-map regions per rendered item. */
+  differences?: { text: number | null; ink: number | null };
   rounds: { mean: number | null; total: number; counts: Record<string, number> };
   tokens: { prompt: number; completion: number; meanPerItem: number | null };
   seconds: { total: number; mean: number | null; median: number | null; wall?: number };
@@ -132,6 +136,11 @@ export function summarize(
     edgeF1: distribution(metric('edgeF1')),
     pixelMatch: distribution(metric('pixelMatch')),
     colorDistance: distribution(metric('colorDistance')),
+    textF1: distribution(rendered.flatMap((r) => (r.metrics?.textF1 === undefined ? [] : [r.metrics.textF1]))),
+    differences: {
+      text: rendered.length ? sum(rendered.map((r) => r.differences?.text ?? 0)) / rendered.length : null,
+      ink: rendered.length ? sum(rendered.map((r) => r.differences?.ink ?? 0)) / rendered.length : null,
+    },
     rounds: { mean: n ? sum(evaluated.map((r) => r.rounds)) / n : null, total: sum(evaluated.map((r) => r.rounds)), counts: roundCounts },
     tokens: { prompt, completion, meanPerItem: n ? (prompt + completion) / n : null },
     seconds: { total: round3(sum(seconds)), mean: n ? sum(seconds) / n : null, median: quantile([...seconds].sort((a, b) => a - b), 0.5), wall: meta.wallSeconds },
@@ -228,7 +237,7 @@ export function summaryMarkdown(s: EvalSummary): string {
   const f3 = (v: number | null) => (v === null ? '–' : v.toFixed(3));
   const f1 = (v: number | null) => (v === null ? '–' : v.toFixed(1));
   const judge = s.judge;
-  const head = ['Model', 'Items', 'Exec %', 'Exec % (1st answer)', 'Fidelity mean', 'Fidelity median', 'Fidelity (fail = 0)', 'SSIM', 'Edge F1', 'Pixel match', 'Colour dist.'];
+  const head = ['Model', 'Items', 'Exec %', 'Exec % (1st answer)', 'Fidelity mean', 'Fidelity median', 'Fidelity (fail = 0)', 'SSIM', 'Edge F1', 'Pixel match', 'Colour dist.', 'Text F1', 'Text diffs / item'];
   const row = [
     escapeCell(s.model),
     String(s.evaluated),
@@ -241,6 +250,8 @@ export function summaryMarkdown(s: EvalSummary): string {
     f3(s.edgeF1.mean),
     f3(s.pixelMatch.mean),
     f3(s.colorDistance.mean),
+    f3(s.textF1?.mean ?? null),
+    f1(s.differences?.text ?? null),
   ];
   if (judge) {
     head.push(`Judge score (${escapeCell(judge.model)})`, 'Judge (fail = 0)');
