@@ -108,7 +108,11 @@ def confine(request, read_paths):
     except ImportError as error:
         raise Refused("the kernel sandbox module is missing (%s)" % error) from None
     try:
-        return refigure_jail.confine(request["scratch"], read_paths, own_pid=os.getpid(), use_landlock=bool(wanted.get("landlock")))
+        limits = request.get("limits") or {}
+        tmpfs = None
+        if wanted.get("tmpfs"):
+            tmpfs = (int(limits.get("disk_mb") or 512) * 1024 * 1024, int(limits.get("disk_files") or 10000))
+        return refigure_jail.confine(request["scratch"], read_paths, own_pid=os.getpid(), use_landlock=bool(wanted.get("landlock")), tmpfs=tmpfs)
     except refigure_jail.JailError as error:
         raise Refused(str(error)) from None
 

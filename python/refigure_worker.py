@@ -46,7 +46,13 @@ MAX_RENDER_PIXELS = 2 * MAX_RENDER_SIDE * MAX_RENDER_SIDE
 KILL_GRACE = 0.3
 CAN_FORK = hasattr(os, "fork") and sys.platform != "win32"
 # How often the parent measures what a render has written into its scratch folder.
-DISK_POLL_S = 0.1
+DISK_POLL_S = 0.02
+# Text a child reports about itself, cut to size: an error message, a traceback, one tripwire note.
+MESSAGE_LIMIT = 2000
+TRACEBACK_LIMIT = 20000
+NOTE_LIMIT = 300
+# Under bubblewrap, renders get their scratch folders on a size-capped tmpfs mounted here.
+SCRATCH_ROOT = os.environ.get("REFIGURE_SCRATCH_ROOT") or None
 
 _protocol_out = None
 
@@ -242,23 +248,84 @@ def environment(matplotlib):
 
 
 def scratch_usage(path, max_entries):
-    """(bytes, entries) under `path`, counting allocated blocks, stopping early past `max_entries`."""
+    """(bytes, entries) under `path`, counting allocated blocks, stopping early past `max_entries`.
+
+    A folder the render made unreadable (mode 0o300) is opened up first: the worker owns it.
+    """
     total, entries, stack = 0, 0, [path]
     while stack and entries <= max_entries:
+        folder = stack.pop()
         try:
-            with os.scandir(stack.pop()) as it:
-                for entry in it:
-                    entries += 1
-                    try:
-                        info = entry.stat(follow_symlinks=False)
-                    except OSError:
-                        continue
-                    total += getattr(info, "st_blocks", 0) * 512 or info.st_size
-                    if entry.is_dir(follow_symlinks=False):
-                        stack.append(entry.path)
+            it = os.scandir(folder)
+        except PermissionError:
+            try:
+                os.chmod(folder, 0o700)
+                it = os.scandir(folder)
+            except OSError:
+                # Neither listable nor fixable: count it as over the limit rather than as empty.
+                return float("inf"), entries
         except OSError:
             continue
+        with it:
+            for entry in it:
+                entries += 1
+                try:
+                    info = entry.stat(follow_symlinks=False)
+                except OSError:
+                    continue
+                total += getattr(info, "st_blocks", 0) * 512 or info.st_size
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
     return total, entries
+
+
+class DiskMeter:
+    """What one render has written into its scratch folder, looked at while it runs and once after.
+
+    Under bubblewrap the scratch is a size-capped tmpfs as well, which also bounds files unlinked while
+    open; under Landlock alone those are bounded only by the render's limits (open files × file size)
+    and freed when it ends.
+    """
+
+    def __init__(self, scratch, limits):
+        self.scratch = scratch
+        self.max_bytes = int(limits.get("disk_mb") or 512) * 1024 * 1024
+        self.max_files = int(limits.get("disk_files") or 10000)
+
+    def over(self):
+        used, entries = scratch_usage(self.scratch, self.max_files)
+        return used > self.max_bytes or entries > self.max_files
+
+
+def remove_scratch(path):
+    """Removes a render's scratch folder, opening up any folder the code made unreadable."""
+    import shutil
+
+    def fix(function, name, _info):
+        try:
+            os.chmod(os.path.dirname(name), 0o700)
+            os.chmod(name, 0o700)
+            function(name)
+        except OSError:
+            pass
+
+    for _ in range(3):
+        shutil.rmtree(path, onerror=fix)
+        if not os.path.lexists(path):
+            return
+        for root, dirs, _files in os.walk(path):
+            for d in dirs:
+                try:
+                    os.chmod(os.path.join(root, d), 0o700)
+                except OSError:
+                    pass
+
+
+def clip(text, limit):
+    """A child's text cut to `limit` characters: error messages and tracebacks have no size of their own."""
+    if not isinstance(text, str):
+        return ""
+    return text if len(text) <= limit else text[:limit] + "\n… (%d more characters)" % (len(text) - limit)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -536,18 +603,32 @@ class Worker:
         """
         rid = request.get("id")
         folder = request["dir"]
-        request["scratch"] = os.path.join(folder, "work")
+        if SCRATCH_ROOT:
+            # Under bubblewrap: a folder on the worker's own size-capped tmpfs, which Node never sees.
+            import tempfile
+
+            request["scratch"] = tempfile.mkdtemp(prefix="r-", dir=SCRATCH_ROOT)
+        else:
+            request["scratch"] = os.path.join(folder, "work")
+        try:
+            return self.render_in(request, rid, folder)
+        finally:
+            if SCRATCH_ROOT:
+                remove_scratch(request["scratch"])
+
+    def render_in(self, request, rid, folder):
         timeout = float(request.get("timeout") or 30)
         limits = dict(request.get("limits") or {})
         limits.setdefault("cpu_s", int(timeout) + 2)
         request["limits"] = limits
         like = request.get("like")
+        disk = DiskMeter(request["scratch"], limits)
         try:
             child = Child(request, self.matplotlib, self.plt, bool(request.get("cold")), self.read_paths)
         except OSError as error:
             return {"id": rid, "ok": False, "error": {"kind": "worker", "message": "could not start the render: %s" % error}}
         try:
-            outcome = self.wait(child, rid, timeout, request["scratch"], limits)
+            outcome = self.wait(child, rid, timeout, disk)
         finally:
             child.close()
         if outcome == "stop":
@@ -560,12 +641,12 @@ class Worker:
             reply.update(ok=False, error={"kind": "cancelled", "message": "the render was cancelled"})
             return reply
         if outcome == "disk":
-            reply.update(ok=False, error={"kind": "memory", "message": "the code wrote more than %s MiB (or %s files) into its scratch folder" % (limits.get("disk_mb"), limits.get("disk_files"))})
+            reply.update(ok=False, error={"kind": "memory", "message": "the code wrote more than %s MiB (or %s files) into its scratch folder" % (limits.get("disk_mb", 512), limits.get("disk_files", 10000))})
             return reply
         header, png = self.parse_result(child.result)
         blocked = (header or {}).get("blocked") or []
         if isinstance(blocked, list) and blocked:
-            notes = "".join("\n[refigure] %s" % b for b in blocked[:20] if isinstance(b, str))
+            notes = "".join("\n[refigure] %s" % clip(b, NOTE_LIMIT) for b in blocked[:20] if isinstance(b, str))
             reply["output"] = (reply["output"] + notes).lstrip("\n")
         texts = (header or {}).get("texts")
         if isinstance(texts, list):
@@ -591,7 +672,12 @@ class Worker:
             return reply
         if not header.get("ok"):
             error = header.get("error") if isinstance(header.get("error"), dict) else {}
-            reply.update(ok=False, error={k: error[k] for k in ("kind", "message", "traceback", "line") if k in error} or {"kind": "exception", "message": "the render failed"})
+            clean = {"kind": error.get("kind") if isinstance(error.get("kind"), str) else "exception", "message": clip(error.get("message"), MESSAGE_LIMIT) or "the render failed"}
+            if isinstance(error.get("traceback"), str):
+                clean["traceback"] = clip(error["traceback"], TRACEBACK_LIMIT)
+            if isinstance(error.get("line"), int) and not isinstance(error.get("line"), bool):
+                clean["line"] = error["line"]
+            reply.update(ok=False, error=clean)
             return reply
         try:
             width, height = refigure_image.png_size(png)
@@ -645,11 +731,9 @@ class Worker:
             return None, b""
         return header, bytes(data[end - size - png_bytes : end - size])
 
-    def wait(self, child, rid, timeout, scratch, limits):
+    def wait(self, child, rid, timeout, disk):
         """Pumps the child's pipes until it finishes; honours timeout, cancel, ping, shutdown and the disk cap meanwhile."""
         deadline = time.monotonic() + timeout
-        disk_bytes = int(limits.get("disk_mb") or 512) * 1024 * 1024
-        disk_files = int(limits.get("disk_files") or 10000)
         next_poll = time.monotonic() + DISK_POLL_S
         if not CAN_FORK:
             return self.wait_blocking(child, deadline)
@@ -670,8 +754,7 @@ class Worker:
                     child.kill()
                     return "timeout"
                 if now >= next_poll:
-                    used, entries = scratch_usage(scratch, disk_files)
-                    if used > disk_bytes or entries > disk_files:
+                    if disk.over():
                         child.kill()
                         return "disk"
                     next_poll = now + DISK_POLL_S
@@ -690,7 +773,8 @@ class Worker:
                         selector.unregister(fd)
                         open_pipes -= 1
             child.reap()
-            return "done"
+            # Once more after the end: a render may fill the disk between two looks and exit.
+            return "disk" if disk.over() else "done"
         finally:
             selector.close()
 

@@ -8,7 +8,7 @@ import { execa, type ResultPromise } from 'execa';
 import { RefigureError, cancelled } from './errors';
 import { pythonDir } from './paths';
 import { findPython, pythonParses, type PythonInfo } from './python';
-import { bwrapArgs, chooseLayer, mplConfigDir, scrubbedEnv } from './sandbox';
+import { bwrapArgs, bwrapScratchRoot, chooseLayer, mplConfigDir, scrubbedEnv } from './sandbox';
 import { seatbeltCommand, seatbeltProfile } from './seatbelt';
 import type {
   ConvertRequest,
@@ -65,6 +65,8 @@ const watchdogGraceMs = 20_000;
 const toolWatchdogMs = 120_000;
 const helloTimeoutMs = 60_000;
 const cancelGraceMs = 5_000;
+/** A reply line longer than this is not one the worker writes (its texts, output and errors are capped). */
+const maxReplyChars = 32 * 1024 * 1024;
 
 export async function createRenderer(opts: RendererOptions = {}): Promise<RenderService> {
   const logger = opts.logger ?? silentLogger;
@@ -228,7 +230,8 @@ class RenderPool implements RenderService {
           like,
           timeout: timeoutMs / 1000,
           cold: this.config.cold ?? false,
-          confine: { kernel, landlock: kernel },
+          // Without bubblewrap's size-capped tmpfs, each render mounts its own where user namespaces allow.
+          confine: { kernel, landlock: kernel, tmpfs: this.layer === 'landlock' },
           tripwire: this.config.tripwire ?? true,
           artists: request.artists ?? false,
           limits: {
@@ -424,6 +427,7 @@ class RenderPool implements RenderService {
     let command = this.python.path;
     let args = pythonArgs;
     if (this.layer === 'bwrap') {
+      env.REFIGURE_SCRATCH_ROOT = bwrapScratchRoot;
       command = 'bwrap';
       args = [...bwrapArgs({ roots: this.config.roots, pythonDir: pythonDir(), writable: [this.tempRoot, mplConfig] }), '--', this.python.path, ...pythonArgs];
     } else if (this.layer === 'seatbelt') {
@@ -566,35 +570,45 @@ class WorkerProcess {
   }
 
   private onStdout(chunk: string): void {
-    this.buffer += chunk;
-    for (;;) {
-      const newline = this.buffer.indexOf('\n');
-      if (newline < 0) break;
-      const line = this.buffer.slice(0, newline);
-      this.buffer = this.buffer.slice(newline + 1);
-      if (!line.trim()) continue;
-      let message: Reply & { type?: string; protocol?: number; message?: string };
-      try {
-        message = JSON.parse(line) as typeof message;
-      } catch {
-        this.logger.warn(`Render worker ${this.pid} wrote a line that is not JSON: ${line.slice(0, 200)}`);
-        continue;
-      }
-      if (message.type === 'hello') {
-        this.info = message as unknown as Record<string, unknown>;
-        if (message.protocol === 1) this.hello?.(true, '');
-        else this.hello?.(false, `protocol ${String(message.protocol)} is not the expected 1`);
-        continue;
-      }
-      if (message.type === 'fatal') {
-        this.hello?.(false, message.message ?? 'unknown error');
-        continue;
-      }
-      const waiter = this.pending.get(message.id);
-      if (waiter) {
-        this.pending.delete(message.id);
-        waiter.resolve(message);
-      }
+    // Only the new chunk is searched for line ends: a long reply arriving in many chunks stays linear.
+    let start = 0;
+    for (let newline = chunk.indexOf('\n'); newline >= 0; newline = chunk.indexOf('\n', start)) {
+      const line = this.buffer + chunk.slice(start, newline);
+      this.buffer = '';
+      start = newline + 1;
+      this.onLine(line);
+    }
+    this.buffer += chunk.slice(start);
+    if (this.buffer.length > maxReplyChars) {
+      this.logger.warn(`Render worker ${this.pid} sent a line of more than ${maxReplyChars} characters; stopping it.`);
+      this.buffer = '';
+      this.kill();
+    }
+  }
+
+  private onLine(line: string): void {
+    if (!line.trim()) return;
+    let message: Reply & { type?: string; protocol?: number; message?: string };
+    try {
+      message = JSON.parse(line) as typeof message;
+    } catch {
+      this.logger.warn(`Render worker ${this.pid} wrote a line that is not JSON: ${line.slice(0, 200)}`);
+      return;
+    }
+    if (message.type === 'hello') {
+      this.info = message as unknown as Record<string, unknown>;
+      if (message.protocol === 1) this.hello?.(true, '');
+      else this.hello?.(false, `protocol ${String(message.protocol)} is not the expected 1`);
+      return;
+    }
+    if (message.type === 'fatal') {
+      this.hello?.(false, message.message ?? 'unknown error');
+      return;
+    }
+    const waiter = this.pending.get(message.id);
+    if (waiter) {
+      this.pending.delete(message.id);
+      waiter.resolve(message);
     }
   }
 

@@ -128,6 +128,11 @@ export function mplConfigDir(python: Pick<PythonInfo, 'path' | 'matplotlib'>, en
 const etcEntries = ['fonts', 'matplotlibrc', 'alternatives', 'ld.so.cache', 'ld.so.conf', 'ld.so.conf.d', 'localtime', 'passwd', 'group', 'mime.types'];
 const systemLinks = ['/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];
 
+/** Where, inside bubblewrap, the worker makes each render's scratch folder (env REFIGURE_SCRATCH_ROOT). */
+export const bwrapScratchRoot = '/refigure-scratch';
+/** The renders' disk cap under bubblewrap, for all the scratch a worker holds at once (one render at a time). */
+export const scratchTmpfsBytes = 512 * 1024 * 1024;
+
 export interface BwrapLayout {
   /** Folders the interpreter needs (its prefix, standard library, site-packages), bound read-only. */
   roots: readonly string[];
@@ -154,6 +159,8 @@ export function bwrapArgs(layout: BwrapLayout): string[] {
   }
   for (const entry of etcEntries) args.push('--ro-bind-try', join('/etc', entry), join('/etc', entry));
   args.push('--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp');
+  // Renders' scratch folders: a tmpfs whose size is the disk cap, enforced by the kernel.
+  args.push('--size', String(scratchTmpfsBytes), '--tmpfs', bwrapScratchRoot);
   const bound: string[] = ['/usr'];
   const covered = (path: string) => bound.some((b) => path === b || path.startsWith(b.endsWith(sep) ? b : b + sep));
   // Binds below /tmp must come after the tmpfs, and shorter paths first so none hides another.

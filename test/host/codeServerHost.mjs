@@ -148,6 +148,9 @@ export async function startCodeServer(options = {}) {
   const python = recordedPython();
   const settings = { ...baseSettings, ...(python ? { 'refigure.pythonPath': python } : {}), ...options.settings };
   writeFileSync(join(userDataDir, 'User', 'settings.json'), JSON.stringify(settings, null, 2));
+  // In a remote window (code-server is one) machine-scoped settings come from the machine's own file.
+  mkdirSync(join(userDataDir, 'Machine'), { recursive: true });
+  writeFileSync(join(userDataDir, 'Machine', 'settings.json'), JSON.stringify(python ? { 'refigure.pythonPath': python } : {}, null, 2));
   const configFile = join(scratch.root, 'config.yaml');
   writeFileSync(configFile, 'auth: none\n');
 

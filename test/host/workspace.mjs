@@ -3,6 +3,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { repoRoot } from './install.mjs';
+import { recordedPython } from '../../scripts/python.mjs';
 
 export const sharedFixtures = resolve(repoRoot, '..', 'shared', 'fixtures');
 /** The VS Code-style executable that runs tests on the code-server host. */
@@ -23,5 +24,11 @@ export function prepareWorkspace(fixture = process.env.REFIGURE_TEST_FIXTURE) {
   const image = join('figures', chosen);
   copyFileSync(join(sourceDir, chosen), join(dir, image));
   writeFileSync(join(dir, 'notes.md'), `# Notes\n\n![a figure](${image})\n`);
+  // The interpreter setup recorded, as a user would pick it for this workspace.
+  const python = recordedPython();
+  if (python) {
+    mkdirSync(join(dir, '.vscode'));
+    writeFileSync(join(dir, '.vscode', 'settings.json'), JSON.stringify({ 'refigure.pythonPath': python }, null, 2));
+  }
   return { dir, image, dispose: () => rmSync(dir, { recursive: true, force: true }) };
 }

@@ -33,7 +33,8 @@ interface CliRun {
 /** The built CLI in a child process (asynchronously, so the scripted server in this process can answer). */
 function runCli(args: string[], cwd: string): Promise<CliRun> {
   const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) if (!/^(REFIGURE_|OPENAI_)/.test(key)) env[key] = value;
+  // No endpoint or key from this environment; the interpreter the tests render with stays.
+  for (const [key, value] of Object.entries(process.env)) if (!/^(REFIGURE_|OPENAI_)/.test(key) || key === 'REFIGURE_PYTHON') env[key] = value;
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [cliPath, 'caption', ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

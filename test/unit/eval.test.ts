@@ -29,7 +29,7 @@ const answer = (code: string): Step => ({ reply: `\`\`\`python\n${code}\`\`\``, 
 
 /** Runs the built command line (`dist/cli.js`) the way a user does; stderr is not a terminal. */
 function refigure(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, LANG: process.env.LANG };
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, LANG: process.env.LANG, REFIGURE_PYTHON: process.env.REFIGURE_PYTHON };
   return new Promise((resolvePromise) => {
     execFile(process.execPath, [cliPath, ...args], { cwd, env, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;

@@ -333,7 +333,7 @@ for (const attack of attacks) {
 async function benign(name: string, preload = false): Promise<Run> {
   const result = await run(name, 'confine', { preload });
   assert.equal(result.report?.outcome, 'done', result.output);
-  assert.deepEqual(result.report?.applied, { landlock: abi, seccomp: true, no_new_privs: true, no_capabilities: true });
+  assert.deepEqual(result.report?.applied, { landlock: abi, seccomp: true, no_new_privs: true, no_capabilities: true, disk: 'polled' });
   assert.equal(result.filesChanged, false, result.output);
   assert.equal(result.parentAlive, true, result.output);
   return result;

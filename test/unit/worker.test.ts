@@ -99,3 +99,30 @@ test('--sandbox none is the explicit opt-in, and the outcome says so', async () 
     out.dispose();
   }
 });
+
+test('under Landlock each render gets its own size-capped scratch, which files unlinked while open cannot escape', { skip: process.platform !== 'linux' && 'Linux only' }, async () => {
+  const out = scratch();
+  const renderer = await createRenderer({ sandbox: 'landlock' }).catch(() => undefined);
+  if (!renderer) return;
+  try {
+    const code = [
+      'import os',
+      'held = []',
+      'for n in range(12):',
+      '    fd = os.open("held%d" % n, os.O_CREAT | os.O_RDWR, 0o600)',
+      '    os.unlink("held%d" % n)',
+      '    os.write(fd, b"x" * (60 << 20))',
+      '    held.append(fd)',
+      'import matplotlib.pyplot as plt',
+      'plt.plot([0, 1])',
+    ].join('\n');
+    const outcome = await renderer.render({ code, outDir: out.dir, stem: 'held' });
+    assert.equal(outcome.ok, false, 'holding 720 MiB unlinked must not pass the 512 MiB cap');
+    assert.match(outcome.error?.message ?? '', /No space left on device|wrote more than 512 MiB/);
+    const next = await renderer.render({ code: 'import matplotlib.pyplot as plt\nplt.plot([1, 0])\n', outDir: out.dir, stem: 'next' });
+    assert.equal(next.ok, true, JSON.stringify(next.error));
+  } finally {
+    await renderer.close();
+    out.dispose();
+  }
+});
