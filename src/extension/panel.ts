@@ -442,7 +442,9 @@ export class RefigurePanel extends Disposable {
     const { code } = this.requireResult();
     await mkdir(this.workDir, { recursive: true });
     if (this.openCodeDocument()) await this.followShown();
-    else await writeFile(this.codePath, code, 'utf8');
+    // Through VS Code's file service, so a text model it still holds for this file hears of the change
+    // (a write behind its back makes the next save fail with "has changed in the meantime").
+    else await vscode.workspace.fs.writeFile(vscode.Uri.file(this.codePath), Buffer.from(code, 'utf8'));
     const document = await vscode.workspace.openTextDocument(vscode.Uri.file(this.codePath));
     const typed = document.languageId === 'python' ? document : await vscode.languages.setTextDocumentLanguage(document, 'python');
     const editor = await vscode.window.showTextDocument(typed, { viewColumn: vscode.ViewColumn.Beside, preview: false });

@@ -50,6 +50,22 @@ function workspaceDir(): string {
   return dir;
 }
 
+/**
+ * A workspace figure drawn by `code` itself: a model answering `code` redraws it exactly, so its labels
+ * agree and a caption goes into documents without the question the text guard asks otherwise.
+ */
+async function exactOriginal(code: string, name: string): Promise<vscode.Uri> {
+  const python = await findPython({ explicit: vscode.workspace.getConfiguration('refigure').get<string>('pythonPath') || undefined });
+  const scratch = mkdtempSync(join(tmpdir(), 'refigure-original-'));
+  cleanups.push(() => rmSync(scratch, { recursive: true, force: true }));
+  writeFileSync(join(scratch, 'figure.py'), code);
+  await promisify(execFile)(python.path, ['figure.py'], { cwd: scratch, env: { ...process.env, MPLBACKEND: 'Agg' } });
+  const original = join(workspaceDir(), 'figures', `${name}.png`);
+  copyFileSync(join(scratch, 'figure.png'), original);
+  cleanups.push(() => rmSync(original, { force: true }));
+  return vscode.Uri.file(original);
+}
+
 function fixtureImage(): vscode.Uri {
   const image = process.env.REFIGURE_TEST_IMAGE;
   assert.ok(image, 'REFIGURE_TEST_IMAGE is not set: run through test/host/runIntegration.mjs');
@@ -226,14 +242,7 @@ suite('Refigure commands in a trusted workspace', () => {
   test('Reconstruct Figure from a URI opens the panel, renders, and an exact answer scores at least 0.99', async function () {
     this.timeout(120_000);
     // The original is drawn by the same code the model will answer, so a correct pipeline reproduces it.
-    const python = await findPython({ explicit: vscode.workspace.getConfiguration('refigure').get<string>('pythonPath') || undefined });
-    const scratch = mkdtempSync(join(tmpdir(), 'refigure-original-'));
-    cleanups.push(() => rmSync(scratch, { recursive: true, force: true }));
-    writeFileSync(join(scratch, 'figure.py'), lineCode);
-    await promisify(execFile)(python.path, ['figure.py'], { cwd: scratch, env: { ...process.env, MPLBACKEND: 'Agg' } });
-    const original = join(workspaceDir(), 'figures', 'exact-original.png');
-    copyFileSync(join(scratch, 'figure.png'), original);
-    cleanups.push(() => rmSync(original, { force: true }));
+    const original = (await exactOriginal(lineCode, 'exact-original')).fsPath;
     const server = await serve(answers(lineCode));
 
     const result = await reconstructCommand(vscode.Uri.file(original));
@@ -524,7 +533,7 @@ suite('Refigure commands in a trusted workspace', () => {
 
   test('Generate Caption on an \\includegraphics puts the caption in the figure as \\caption, undoably; the offline trace writes nothing', async function () {
     this.timeout(120_000);
-    const image = fixtureImage();
+    const image = await exactOriginal(lineCode, 'latex-figure');
     const texPath = join(workspaceDir(), 'paper.tex');
     const include = `\\includegraphics[width=0.5\\linewidth]{${join(dirname(image.fsPath), basename(image.fsPath, extname(image.fsPath)))}}`;
     const original = ['\\begin{figure}', `  ${include}`, '  \\label{fig:one}', '\\end{figure}', ''].join('\n');

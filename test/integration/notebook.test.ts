@@ -1,14 +1,18 @@
 // Notebook support inside a real VS Code: the caption cell lands under the figure's cell, one undo removes it, a second run replaces it, and the mark survives saving.
 import * as assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import * as vscode from 'vscode';
 import { parseNotebook, refigureMark } from '../../src/core/notebook';
+import { findPython } from '../../src/core/python';
 import { startScriptedServer, type ScriptedServer } from '../support/scriptedServer';
 
 const extensionId = 'refigure.refigure';
 
-/** An nbformat 4.5 notebook whose second cell shows the workspace's fixture figure as a PNG output. */
+/** An nbformat 4.5 notebook whose second cell shows a figure as a PNG output. */
 function notebookJson(png: Buffer): string {
   const notebook = {
     cells: [
@@ -62,7 +66,14 @@ suite('notebook captions', () => {
     const image = process.env.REFIGURE_TEST_IMAGE;
     assert.ok(workspace && image, 'run through test/host/runIntegration.mjs');
     const path = join(workspace, 'figure.ipynb');
-    writeFileSync(path, notebookJson(readFileSync(join(workspace, image))));
+    // The figure cell shows what the model's code draws: its labels agree with the redraw's, so the
+    // caption goes in without the question the text guard asks when they differ.
+    const python = await findPython({ explicit: vscode.workspace.getConfiguration('refigure').get<string>('pythonPath') || undefined });
+    const scratch = mkdtempSync(join(tmpdir(), 'refigure-notebook-figure-'));
+    writeFileSync(join(scratch, 'figure.py'), `${modelCode}\nplt.savefig('figure.png')\n`);
+    await promisify(execFile)(python.path, ['figure.py'], { cwd: scratch, env: { ...process.env, MPLBACKEND: 'Agg' } });
+    writeFileSync(path, notebookJson(readFileSync(join(scratch, 'figure.png'))));
+    rmSync(scratch, { recursive: true, force: true });
     uri = vscode.Uri.file(path);
     await vscode.extensions.getExtension(extensionId)?.activate();
     notebook = await vscode.workspace.openNotebookDocument(uri);

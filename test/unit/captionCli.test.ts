@@ -80,9 +80,23 @@ describe('refigure caption', () => {
     dispose();
   });
 
-  it('puts a caption grounded in the model under every figure and writes a valid notebook', async () => {
+  it('writes no caption where the redraw reads differently from the figure, says why, and exits 5', async () => {
     server = await startScriptedServer(modelScript());
-    const run = await runCli(['analysis.ipynb', '--out', 'captioned.ipynb', '--endpoint', server.url, '--model', 'scripted-model'], dir);
+    const run = await runCli(['analysis.ipynb', '--out', 'guarded.ipynb', '--endpoint', server.url, '--model', 'scripted-model'], dir);
+    assert.equal(run.code, 5, run.stderr);
+    // The scripted model draws a bare curve; the figures' labels are not in it.
+    assert.match(run.stdout, /labels? differs?: .*no caption written \(--force writes it\)/);
+    const guarded = parseNotebook(readFileSync(join(dir, 'guarded.ipynb'), 'utf8')).json;
+    const figures = findFigures(parseNotebook(original).json);
+    const captioned = guarded.cells.filter((cell) => refigureMark(cell.metadata)).length;
+    assert.ok(captioned < figures.length, `${captioned} of ${figures.length} figures captioned although one reads differently`);
+    assert.equal(readFileSync(notebook, 'utf8'), original, 'the input notebook is left alone');
+    await server.close();
+  });
+
+  it('puts a caption grounded in the model under every figure and writes a valid notebook (--force)', async () => {
+    server = await startScriptedServer(modelScript());
+    const run = await runCli(['analysis.ipynb', '--out', 'captioned.ipynb', '--endpoint', server.url, '--model', 'scripted-model', '--force'], dir);
     assert.equal(run.code, 0, run.stderr);
     const out = join(dir, 'captioned.ipynb');
     assert.equal(await nbformatError(out), undefined);
@@ -110,13 +124,13 @@ describe('refigure caption', () => {
     server = await startScriptedServer(modelScript());
     const copy = join(dir, 'inplace.ipynb');
     copyFileSync(notebook, copy);
-    const first = await runCli(['inplace.ipynb', '--in-place', '--endpoint', server.url, '--model', 'm', '--style', 'alt'], dir);
+    const first = await runCli(['inplace.ipynb', '--in-place', '--endpoint', server.url, '--model', 'm', '--style', 'alt', '--force'], dir);
     assert.equal(first.code, 0, first.stderr);
     assert.equal(readFileSync(`${copy}.bak`, 'utf8'), original);
     const once = parseNotebook(readFileSync(copy, 'utf8')).json;
     assert.equal(once.cells.length, 6);
 
-    const second = await runCli(['inplace.ipynb', '--in-place', '--endpoint', server.url, '--model', 'm', '--style', 'caption'], dir);
+    const second = await runCli(['inplace.ipynb', '--in-place', '--endpoint', server.url, '--model', 'm', '--style', 'caption', '--force'], dir);
     assert.equal(second.code, 0, second.stderr);
     assert.equal(await nbformatError(copy), undefined);
     const twice = parseNotebook(readFileSync(copy, 'utf8')).json;
