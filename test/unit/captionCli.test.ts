@@ -54,6 +54,12 @@ describe('refigure caption', () => {
   let dir: string;
   let dispose: () => void;
   let server: ScriptedServer;
+  const started: ScriptedServer[] = [];
+  const serve = async (script: Parameters<typeof startScriptedServer>[0]) => {
+    server = await startScriptedServer(script);
+    started.push(server);
+    return server;
+  };
   let notebook: string;
   let original: string;
 
@@ -76,12 +82,13 @@ describe('refigure caption', () => {
     original = readFileSync(notebook, 'utf8');
   });
   after(async () => {
-    await server?.close();
+    // Every server a test started, also one whose test failed before closing it.
+    for (const each of started) await each.close();
     dispose();
   });
 
   it('writes no caption where the redraw reads differently from the figure, says why, and exits 5', async () => {
-    server = await startScriptedServer(modelScript());
+    server = await serve(modelScript());
     const run = await runCli(['analysis.ipynb', '--out', 'guarded.ipynb', '--endpoint', server.url, '--model', 'scripted-model'], dir);
     assert.equal(run.code, 5, run.stderr);
     // The scripted model draws a bare curve; the figures' labels are not in it.
@@ -95,7 +102,7 @@ describe('refigure caption', () => {
   });
 
   it('puts a caption grounded in the model under every figure and writes a valid notebook (--force)', async () => {
-    server = await startScriptedServer(modelScript());
+    server = await serve(modelScript());
     const run = await runCli(['analysis.ipynb', '--out', 'captioned.ipynb', '--endpoint', server.url, '--model', 'scripted-model', '--force'], dir);
     assert.equal(run.code, 0, run.stderr);
     const out = join(dir, 'captioned.ipynb');
@@ -121,7 +128,7 @@ describe('refigure caption', () => {
   });
 
   it('--in-place keeps the first version as .bak and replaces its captions on a second run', async () => {
-    server = await startScriptedServer(modelScript());
+    server = await serve(modelScript());
     const copy = join(dir, 'inplace.ipynb');
     copyFileSync(notebook, copy);
     const first = await runCli(['inplace.ipynb', '--in-place', '--endpoint', server.url, '--model', 'm', '--style', 'alt', '--force'], dir);
@@ -143,7 +150,7 @@ describe('refigure caption', () => {
   });
 
   it('refuses to write without --out or --in-place, saying what it would do', async () => {
-    server = await startScriptedServer(modelScript());
+    server = await serve(modelScript());
     const listing = readdirSync(dir).sort();
     const run = await runCli(['analysis.ipynb', '--endpoint', server.url, '--model', 'm'], dir);
     assert.equal(run.code, 2);
@@ -157,7 +164,7 @@ describe('refigure caption', () => {
 
   it('goes on past a figure whose code does not render, and exits 4', async () => {
     let codeRequests = 0;
-    server = await startScriptedServer((request) => {
+    server = await serve((request) => {
       if (isCaptionRequest(request)) return { reply: 'Caption: A diagram.\nAlt text: A diagram.' };
       // The first figure's code raises; the second one's renders.
       codeRequests++;
@@ -173,7 +180,7 @@ describe('refigure caption', () => {
   });
 
   it('exits 3 and writes nothing when the endpoint refuses', async () => {
-    server = await startScriptedServer(() => ({ status: 401, body: { error: { message: 'Invalid API key' } } }));
+    server = await serve(() => ({ status: 401, body: { error: { message: 'Invalid API key' } } }));
     const run = await runCli(['analysis.ipynb', '--out', 'refused.ipynb', '--endpoint', server.url, '--model', 'm'], dir);
     assert.equal(run.code, 3, run.stderr);
     assert.match(run.stdout, /failed: /);
