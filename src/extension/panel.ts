@@ -470,9 +470,14 @@ export class RefigurePanel extends Disposable {
     }
     const edit = new vscode.WorkspaceEdit();
     edit.replace(document.uri, new vscode.Range(document.positionAt(0), document.positionAt(document.getText().length)), code);
-    await vscode.workspace.applyEdit(edit);
+    if (!(await vscode.workspace.applyEdit(edit))) {
+      // The editor's model is behind the file on disk (VS Code refuses the edit): write the file through
+      // the file service instead, and the clean editor reloads it.
+      if (!document.isDirty) await vscode.workspace.fs.writeFile(document.uri, Buffer.from(code, 'utf8'));
+      return;
+    }
     // Saved so the editor is not left dirty; the save renders nothing, as the text is the attempt shown.
-    await document.save();
+    if (!(await document.save())) this.host.logger.warn(`The code editor of ${basename(this.imagePath)} could not be saved.`);
   }
 
   /** Writes the attempt shown as `<name>.refigure.py` beside the image, asking before replacing one unless `overwrite` says. */

@@ -488,6 +488,8 @@ suite('Refigure commands in a trusted workspace', () => {
     const before = server.chatRequests().length;
     const refined = await vscode.commands.executeCommand<ReconstructionResult>('refigure.refine', image);
     assert.ok(refined, 'Refine returned the result');
+    // As a user would, the next action waits for the panel to settle (its caption may still be on its way).
+    await until(() => (panelFor(image)?.status === 'rendered' && panelFor(image)?.result?.caption === refined.caption) || undefined, 'the panel to settle after Refine');
     assert.ok(JSON.stringify(server.chatRequests()[before]?.body).includes('tab:green'), 'the refine request carries the user\'s edit');
     assert.deepEqual(refined.attempts.map((a) => a.kind), ['initial', 'edit', 'refine']);
     assert.equal(refined.attempts[2]?.from, 1);
@@ -496,8 +498,8 @@ suite('Refigure commands in a trusted workspace', () => {
     for (const note of refined.notes) if (note.attempt !== undefined) assert.equal(note.attempt, refined.best, `the note names the best: ${note.message}`);
 
     // The open editor follows the attempt shown, and Save Code writes that attempt.
-    await until(() => document.getText() === refined.code || undefined, 'the code editor to show the attempt shown', 10_000);
-    assert.equal(document.isDirty, false);
+    // The editor takes the attempt by an edit and then a save: wait for both, the text and a clean editor.
+    await until(() => (document.getText() === refined.code && !document.isDirty) || undefined, 'the code editor to show the attempt shown, saved', 10_000);
     const saved = await vscode.commands.executeCommand<string>('refigure.saveCode', image, { overwrite: true });
     assert.match(saved ?? '', /Saved/);
     assert.equal(readFileSync(target, 'utf8'), refined.code);
