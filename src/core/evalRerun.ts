@@ -10,6 +10,11 @@ import { type ReferenceScore, scoreAgainstReference, sha256File, storedReference
 import { codeFigureNames } from './codeFigures';
 import { type RunEnvironment, environmentChanges } from './runEnvironment';
 import { readImage } from './input';
+import { scoreAttempt } from './differences';
+import { cachedTextReader } from './session';
+
+/** The originals' text, read once per file version for the whole rerun. */
+const originalText = cachedTextReader();
 
 export interface FigureDifference {
   id: string;
@@ -99,16 +104,19 @@ async function rerunItem(record: EvalRecord, runDir: string, outDir: string, opt
     reference = scored.score;
     answer = scored.answer;
   }
+  const info = await readImage(record.image);
   if (!answer) {
-    const info = await readImage(record.image);
     answer = await options.renderer.render({ code: record.code, like: { path: info.path, width: info.width, height: info.height }, outDir: workDir, stem: 'answer', timeoutMs: options.renderTimeoutMs, signal: options.signal });
   }
+  // Scored as the run scored it: the pixel figures with the original's text folded in.
+  const original = answer.ok ? await originalText(record.image, options.signal).catch(() => undefined) : undefined;
+  const scored = scoreAttempt(answer, original, info);
   const rel = (path: string | undefined) => (path ? relative(outDir, path) : null);
-  const rendered = answer.ok && answer.metrics !== undefined;
+  const rendered = answer.ok && scored.metrics !== undefined;
   return {
     ...record,
     status: rendered ? 'rendered' : record.status === 'timeout' ? 'timeout' : 'failed',
-    metrics: rendered ? (answer.metrics ?? null) : null,
+    metrics: rendered ? (scored.metrics ?? null) : null,
     png: rendered ? rel(answer.png) : null,
     diff: rendered ? rel(answer.diffPng) : null,
     error: rendered ? undefined : answer.error?.message,
