@@ -347,8 +347,13 @@ const cases: Case[] = [
   },
 ];
 
+/** The shared helpers a program names with `# {{PRELUDE name}}` (test/hostile/prelude/name.py), inlined. */
+function withPreludes(source: string): string {
+  return source.replace(/^# \{\{PRELUDE (\w+)\}\}$/gm, (_line, name: string) => readFileSync(join(hostileDir, 'prelude', `${name}.py`), 'utf8'));
+}
+
 function expand(source: string, env: CaseEnv): string {
-  return source
+  return withPreludes(source)
     .replaceAll('{{PORT}}', String(env.port))
     .replaceAll('{{OUTSIDE}}', env.outside)
     .replaceAll('{{HOME_TARGET}}', env.homeTarget)
