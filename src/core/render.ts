@@ -64,7 +64,9 @@ const defaultTimeoutMs = 30_000;
 const watchdogGraceMs = 20_000;
 const toolWatchdogMs = 120_000;
 const helloTimeoutMs = 60_000;
-const cancelGraceMs = 5_000;
+// After a cancel the worker ends the render and answers at once; the grace before it is killed allows for a
+// loaded machine (a full test run on 2 cores took over 5 s now and then), not for a render that goes on.
+const cancelGraceMs = 15_000;
 /** A reply line longer than this is not one the worker writes (its texts, output and errors are capped). */
 const maxReplyChars = 32 * 1024 * 1024;
 
