@@ -216,7 +216,8 @@ class RenderPool implements RenderService {
     const timeoutMs = request.timeoutMs ?? this.config.defaultTimeoutMs ?? defaultTimeoutMs;
     const dir = await this.requestDir();
     try {
-      await mkdir(join(dir, 'work'));
+      // Under bubblewrap the worker makes the scratch on its own tmpfs; elsewhere it is this folder.
+      if (this.layer !== 'bwrap') await mkdir(join(dir, 'work'));
       let like: { file: string; width: number; height: number } | undefined;
       if (request.like) {
         const file = `original${extname(request.like.path).toLowerCase() || '.img'}`;
