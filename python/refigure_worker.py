@@ -362,25 +362,49 @@ class Stdin:
         return self.pending.pop(0) if self.pending else None
 
 
+def signal_group(pid, sig):
+    """Signals the child's process group; a child not yet past its setsid() has none, so it is signalled itself.
+
+    Returns False once neither exists.
+    """
+    try:
+        os.killpg(pid, sig)
+        return True
+    except (ProcessLookupError, PermissionError):
+        pass
+    try:
+        os.kill(pid, sig)
+        return True
+    except (ProcessLookupError, PermissionError):
+        return False
+
+
 def kill_group(pid, process=None):
-    """SIGTERM, a short grace, then SIGKILL, to the child's whole process group."""
+    """SIGTERM, a short grace, then SIGKILL, to the child's whole process group.
+
+    Returns the child's wait status when it was reaped here, else None.
+    """
     if CAN_FORK:
         for sig, wait in ((signal.SIGTERM, KILL_GRACE), (signal.SIGKILL, 0)):
-            try:
-                os.killpg(pid, sig)
-            except (ProcessLookupError, PermissionError):
-                return
+            if not signal_group(pid, sig):
+                return None
             deadline = time.monotonic() + wait
             while time.monotonic() < deadline:
                 try:
-                    done, _status = os.waitpid(pid, os.WNOHANG)
+                    done, status = os.waitpid(pid, os.WNOHANG)
                 except ChildProcessError:
-                    return
+                    return None
                 if done:
-                    return
+                    # Anything left in its group goes too (the group, never the reaped pid: it may be reused).
+                    try:
+                        os.killpg(pid, signal.SIGKILL)
+                    except (ProcessLookupError, PermissionError):
+                        pass
+                    return status
                 time.sleep(0.01)
     elif process is not None:
         process.kill()
+    return None
 
 
 class Child:
@@ -459,10 +483,7 @@ class Child:
             self.status = self.process.wait()
             return
         # Whatever the child left in its group goes with it; the group id stays ours until reaped.
-        try:
-            os.killpg(self.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        signal_group(self.pid, signal.SIGKILL)
         try:
             _pid, status = os.waitpid(self.pid, 0)
             self.status = status
@@ -470,8 +491,11 @@ class Child:
             self.status = None
 
     def kill(self):
-        kill_group(self.pid, self.process)
-        self.reap()
+        status = kill_group(self.pid, self.process)
+        if status is None:
+            self.reap()
+        else:
+            self.status = status
 
     def close(self):
         for fd in (self.out_r, self.res_r):
@@ -747,6 +771,10 @@ class Worker:
             selector.register(self.stdin.fd, selectors.EVENT_READ)
         open_pipes = 2
         try:
+            # A cancel that came in the same read as its render is already queued: stdin will not wake us for it.
+            verdict = self.control(rid, child) if self.stdin.pending else None
+            if verdict:
+                return verdict
             while open_pipes:
                 now = time.monotonic()
                 remaining = deadline - now
