@@ -103,6 +103,8 @@ export interface CaptionRequest extends OperationOptions {
 export class ReconstructionSession {
   private readonly attemptList: Attempt[];
   private shownIndex: number | undefined;
+  /** Counts the user's own choices of what is shown (select, edit): an operation running meanwhile leaves them be. */
+  private choices = 0;
   private provider: Provider;
   private modelName: string;
   private endpoint: string | undefined;
@@ -179,7 +181,13 @@ export class ReconstructionSession {
   select(index: number): Attempt {
     const attempt = this.requireAttempt(index);
     this.shownIndex = index;
+    this.choices++;
     return attempt;
+  }
+
+  /** The end of a reconstruct or refine shows the best, unless the user chose an attempt while it ran. */
+  private showBestUnlessChosen(choicesAtStart: number): void {
+    if (this.choices === choicesAtStart) this.shownIndex = this.best?.index;
   }
 
   /** The session as a result: the history, and the shown attempt's code, render and figures. */
@@ -226,6 +234,7 @@ export class ReconstructionSession {
     // The worker boots while the model answers, so the first render finds it warm.
     this.options.renderer.warm?.();
     const before = this.attemptList.length;
+    const choices = this.choices;
     if (request.model) {
       const model = request.model;
       const preset = request.preset ?? 'codepercept';
@@ -283,7 +292,7 @@ export class ReconstructionSession {
     }
     throwIfAborted(signal);
     const best = this.best;
-    this.shownIndex = best?.index;
+    this.showBestUnlessChosen(choices);
     if (best && best.index < before && this.attemptList.length > before) {
       this.note('earlier-best', `Attempt ${best.index + 1}, made earlier, is still the best of the history; this run's attempts are kept beside it.`, best.index);
     }
@@ -300,6 +309,7 @@ export class ReconstructionSession {
     throwIfAborted(options.signal);
     this.notes = [];
     this.shownIndex = attempt.index;
+    this.choices++;
     return attempt;
   }
 
@@ -310,13 +320,14 @@ export class ReconstructionSession {
     const preset = request.preset ?? this.preset ?? 'codepercept';
     this.notes = [];
     const previousBest = this.best;
+    const choices = this.choices;
     try {
       await this.refineFrom(base, { ...request, preset, rounds: request.rounds ?? 1, target: request.target ?? Number.POSITIVE_INFINITY });
     } finally {
       this.timings.refine = round3((this.timings.refine ?? 0) + (Date.now() - started) / 1000);
     }
     const best = this.best;
-    if (best) this.shownIndex = best.index;
+    this.showBestUnlessChosen(choices);
     if (best && best !== previousBest && request.caption !== false) await this.captionAttemptIfNeeded(best, request.model, this.captionStyle, request);
     return this.result();
   }

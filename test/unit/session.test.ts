@@ -111,6 +111,34 @@ describe('reconstruction session', () => {
     assert.throws(() => session.select(7), (error) => errorCode(error) === 'no-attempt');
   });
 
+  test('an attempt the user chooses while a reconstruct or a refine runs stays shown when it ends', async () => {
+    const session = await open('choice');
+    server.push(reply(shifted));
+    await session.reconstruct({ model, preset: 'generic', caption: false });
+    const chooseFirstOnce = () => {
+      let chosen = false;
+      return (event: { kind: string }) => {
+        if (event.kind !== 'tokens' || chosen) return;
+        chosen = true;
+        session.select(0);
+      };
+    };
+    server.push(reply(exact));
+    const again = await session.reconstruct({ model, preset: 'generic', caption: false, onProgress: chooseFirstOnce() });
+    assert.equal(again.best, 1, 'the new attempt is the best');
+    assert.equal(again.shown, 0, 'the attempt chosen during the run is still shown');
+    assert.equal(again.code, shifted);
+
+    server.push(reply(exact));
+    session.select(1);
+    const refined = await session.refine({ model, caption: false, onProgress: chooseFirstOnce() });
+    assert.equal(refined.attempts.length, 3);
+    assert.equal(refined.shown, 0);
+    // Without a choice during the run, the end of a refine shows the best.
+    server.push(reply(exact));
+    assert.equal((await session.refine({ model, caption: false, from: 1 })).shown, session.best?.index);
+  });
+
   test('cancelling a refine rejects as cancelled and keeps the attempts made', async () => {
     const session = await open('cancel');
     server.push(reply(shifted));
