@@ -5,9 +5,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { OcrReader, createOcrCache, readText, type TextItem } from '../src/core/ocr';
-import { matchText } from '../src/core/textMatch';
-import { foldFidelity } from '../src/core/differences';
+import { OcrReader, createOcrCache, readText, type TextItem } from '../src/core/fidelity/ocr';
+import { matchText } from '../src/core/fidelity/textMatch';
+import { foldFidelity } from '../src/core/fidelity/differences';
 
 const root = process.cwd();
 const python = join(root, '.refigure-tools', 'venv', 'bin', 'python');

@@ -20,8 +20,8 @@ const node = { ...common, platform: 'node', target: 'node20', format: 'cjs' };
 await Promise.all([
   build({ ...node, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] }),
   build({ ...node, entryPoints: ['src/cli/bin.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }),
-  build({ ...node, entryPoints: ['src/core/traceWorker.ts'], outfile: 'dist/traceWorker.js' }),
-  build({ ...node, entryPoints: ['src/core/ocrWorker.ts'], outfile: 'dist/ocrWorker.js' }),
+  build({ ...node, entryPoints: ['src/core/offline/traceWorker.ts'], outfile: 'dist/traceWorker.js' }),
+  build({ ...node, entryPoints: ['src/core/fidelity/ocrWorker.ts'], outfile: 'dist/ocrWorker.js' }),
   build({ ...common, platform: 'browser', target: 'es2022', format: 'iife', entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js' }),
 ]);
 chmodSync('dist/cli.js', 0o755);

@@ -6,11 +6,11 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { CaptionStyle, ReconstructionResult } from '../core/types';
 import { RefigureError, describeError, exitCodeFor, isAbort } from '../core/errors';
-import { reconstruct } from '../core/pipeline';
-import { captionGuard, captionStyles } from '../core/caption';
-import { findPython } from '../core/python';
-import { linkTargetPath } from '../core/markdownImage';
-import { NotebookEditor, type NotebookFigure, describeFigure, figureBytes, findFigures, parseNotebook } from '../core/notebook';
+import { reconstruct } from '../core/reconstruct/pipeline';
+import { captionGuard, captionStyles } from '../core/reconstruct/caption';
+import { findPython } from '../core/render/python';
+import { linkTargetPath } from '../core/documents/markdownImage';
+import { NotebookEditor, type NotebookFigure, describeFigure, figureBytes, findFigures, parseNotebook } from '../core/documents/notebook';
 import { type CliIo, StatusLine, cliLogger, interruptSignal } from './io';
 import { modelFromFlags, modelOptions, oneOf, parseCommand, renderOptions, rendererFromFlags, requireFile } from './flags';
 

@@ -6,14 +6,14 @@ import { join, resolve } from 'node:path';
 import type { ModelClient, PresetName } from '../core/types';
 import { RefigureError } from '../core/errors';
 import { resolveEndpoint } from '../core/config';
-import { createModelClient } from '../core/model';
-import { loadDataset } from '../core/evalDataset';
-import { type EvalProgress, type EvalRecord, readResults, runEvaluation } from '../core/evalRun';
-import { compareRuns, summarize, writeSummary } from '../core/evalSummary';
-import { makeThumbnails, renderReport } from '../core/report';
-import { defaultTarget } from '../core/refine';
-import { presetNames, samplingFor } from '../core/presets';
-import { fingerprintDataset, runEnvironment } from '../core/runEnvironment';
+import { createModelClient } from '../core/reconstruct/model';
+import { loadDataset } from '../core/eval/evalDataset';
+import { type EvalProgress, type EvalRecord, readResults, runEvaluation } from '../core/eval/evalRun';
+import { compareRuns, summarize, writeSummary } from '../core/eval/evalSummary';
+import { makeThumbnails, renderReport } from '../core/eval/report';
+import { defaultTarget } from '../core/reconstruct/refine';
+import { presetNames, samplingFor } from '../core/reconstruct/presets';
+import { fingerprintDataset, runEnvironment, seedsOf } from '../core/eval/runEnvironment';
 import { runRerun } from './evalRerun';
 import { type CliIo, cliLogger, interruptSignal } from './io';
 import { modelFromFlags, modelOptions, numberOption, oneOf, parseCommand, renderOptions, rendererFromFlags } from './flags';
@@ -177,7 +177,7 @@ export async function runEval(argv: string[], io: CliIo): Promise<number> {
     progress.done();
     const provenance = {
       environment: runEnvironment(await renderer.environment(), renderer.sandbox),
-      model: { provider: settings.provider, model: settings.model, endpoint: settings.endpoint, preset: settings.preset, sampling: model ? { ...samplingFor(preset) } : null, seeds: null },
+      model: { provider: settings.provider, model: settings.model, endpoint: settings.endpoint, preset: settings.preset, sampling: model ? { ...samplingFor(preset) } : null, seeds: seedsOf(records) },
       dataset: await fingerprintDataset(datasetPath, items),
     };
     const comparison = other ? compareRuns(records, other, resolve(io.cwd, values['compare-with'] as string)) : undefined;

@@ -2,10 +2,10 @@
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { RefigureError } from '../core/errors';
-import { readRunSummary, reproductionMarkdown, rerunEvaluation } from '../core/evalRerun';
-import { summarize, writeSummary } from '../core/evalSummary';
-import { runEnvironment } from '../core/runEnvironment';
-import type { RenderService } from '../core/render';
+import { readRunSummary, reproductionMarkdown, rerunEvaluation } from '../core/eval/evalRerun';
+import { summarize, writeSummary } from '../core/eval/evalSummary';
+import { runEnvironment } from '../core/eval/runEnvironment';
+import type { RenderService } from '../core/render/render';
 import { type CliIo, interruptSignal } from './io';
 
 /** Exit status of a rerun whose figures differ from the run's (0 when every one is reproduced). */

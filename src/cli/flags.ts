@@ -3,8 +3,8 @@ import { stat } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { RefigureError, describeError } from '../core/errors';
 import { completeModel, resolveEndpoint, sandboxModes } from '../core/config';
-import { createModelClient, listModels } from '../core/model';
-import { createRenderer } from '../core/render';
+import { createModelClient, listModels } from '../core/reconstruct/model';
+import { createRenderer } from '../core/render/render';
 import { oneOf as pick } from '../shared/values';
 import { type CliIo, cliLogger } from './io';
 

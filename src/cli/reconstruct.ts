@@ -4,12 +4,12 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Metrics, ProgressEvent, ReconstructionResult } from '../core/types';
 import { RefigureError } from '../core/errors';
-import { ReconstructionSession, type SessionOptions } from '../core/session';
-import { defaultTarget } from '../core/refine';
-import { presetNames } from '../core/presets';
-import { captionStyles } from '../core/caption';
-import { readResultFile } from '../core/resultFile';
-import { checkOutputs, outputPaths, writeOutputs, type OutputPaths } from '../core/outputs';
+import { ReconstructionSession, type SessionOptions } from '../core/reconstruct/session';
+import { defaultTarget } from '../core/reconstruct/refine';
+import { presetNames } from '../core/reconstruct/presets';
+import { captionStyles } from '../core/reconstruct/caption';
+import { readResultFile } from '../core/reconstruct/resultFile';
+import { checkOutputs, outputPaths, writeOutputs, type OutputPaths } from '../core/reconstruct/outputs';
 import { type CliIo, StatusLine, cliLogger, interruptSignal } from './io';
 import { modelFromFlags, modelOptions, numberOption, oneOf, parseCommand, renderOptions, rendererFromFlags, requireFile } from './flags';
 

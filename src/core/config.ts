@@ -57,5 +57,6 @@ export async function completeModel(
       ? `No model named; ${config.baseURL} serves ${models.length}: ${models.join(', ')}.`
       : `No model named, and ${config.baseURL} lists none.`,
     howToName,
+    { code: 'model-unnamed' },
   );
 }

@@ -3,7 +3,8 @@
 export type ErrorKind = 'usage' | 'input' | 'endpoint' | 'render' | 'cancelled' | 'environment';
 
 /** What went wrong, finer than `kind`, for callers that decide on it (never on the message's wording). */
-export type ErrorCode = 'no-code' | 'no-attempt' | 'no-model' | 'bad-result' | 'busy' | 'no-sandbox';
+/** `no-model`: no endpoint is configured; `model-unnamed`: an endpoint is, but no model is named and it serves several. */
+export type ErrorCode = 'no-code' | 'no-attempt' | 'no-model' | 'model-unnamed' | 'bad-result' | 'busy' | 'no-sandbox';
 
 export class RefigureError extends Error {
   override readonly name = 'RefigureError';

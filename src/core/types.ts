@@ -57,7 +57,7 @@ export type Difference =
 
 /** The judgement of an attempt drawn from its figures and differences; callers decide on `code`. */
 export interface Verdict {
-  code: 'close' | 'close-text-differs' | 'different' | 'failed';
+  code: 'close' | 'close-text-differs' | 'partial' | 'different' | 'failed';
   textDifferences: number;
 }
 
@@ -225,6 +225,8 @@ export interface ModelReply {
   usage: TokenUsage;
   seconds: number;
   finishReason?: string;
+  /** The seed the request carried, when the endpoint took it (absent when none was sent or it was refused). */
+  seed?: number;
 }
 
 export type ChatContent =
@@ -245,6 +247,8 @@ export interface ChatRequest {
   /** Ask for several choices in one request (the endpoint's `n`); replies come back in order. */
   n?: number;
   maxTokens?: number;
+  /** Sent as the request's `seed` (vLLM, OpenAI), so the same request samples the same answer. */
+  seed?: number;
 }
 
 export interface ModelClient {
@@ -266,6 +270,8 @@ export interface Attempt {
   render: RenderOutcome;
   metrics?: Metrics;
   usage?: TokenUsage;
+  /** The seed of the model request that wrote it, when the endpoint took one. */
+  seed?: number;
   seconds: number;
   best: boolean;
   differences?: Difference[];

@@ -15,11 +15,13 @@ export interface RefigureApi {
   panels(): PanelSnapshot[];
   /** Fires whenever a panel's status, result or error changes. */
   readonly onDidChangePanelState: vscode.Event<PanelSnapshot>;
-  /** Fires when Reconstruct Figure asks for an image with a quick pick, once its items are shown. */
-  readonly onDidShowImagePick: vscode.Event<void>;
+  /** Fires when a quick pick is on screen, its items loaded: Reconstruct Figure's images, Choose Model's models. */
+  readonly onDidShowPick: vscode.Event<PickKind>;
   /** Reconstructs the image in its panel (opening it); rejects with the error a user would see. */
   reconstruct(uri: vscode.Uri): Promise<ReconstructionResult>;
 }
+
+export type PickKind = 'image' | 'model';
 
 /** Where the image of a panel came from; decides where its caption can be inserted. */
 export type PanelOrigin =

@@ -1,6 +1,6 @@
 // The caption guard's question: a caption whose redraw reads differently from the figure goes in only when the user says so.
 import * as vscode from 'vscode';
-import { captionGuard } from '../core/caption';
+import { captionGuard } from '../core/reconstruct/caption';
 import type { ReconstructionResult } from '../core/types';
 
 /** True when the caption may go into the document: its text agrees, or the user chose to insert it anyway. */

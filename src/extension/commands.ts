@@ -2,10 +2,12 @@
 import * as vscode from 'vscode';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { imageGlob, imagePickExclude, isImagePath, orderImagePicks } from '../core/imagePick';
-import { RefigureError } from '../core/errors';
+import { imageGlob, imagePickExclude, isImagePath, orderImagePicks } from '../core/reconstruct/imagePick';
+import { RefigureError, isAbort } from '../core/errors';
+import { resolveEndpoint } from '../core/config';
+import { listModels } from '../core/reconstruct/model';
 import type { Logger, ReconstructionResult } from '../core/types';
-import type { PanelOrigin } from './api';
+import type { PanelOrigin, PickKind } from './api';
 import { Disposable } from './dispose';
 import { actionLabel, reportError, runHostAction } from './hostActions';
 import { imageAtCursor, replaceAltText } from './markdown';
@@ -13,7 +15,7 @@ import { insertLatexCaption, isLatexDocument, latexImageAtCursor } from './latex
 import type { PanelManager, RefigurePanel } from './panel';
 import { apiKeySecret, type RenderService } from './services';
 import type { Settings } from './settings';
-import { captionDescribesFigure } from '../core/caption';
+import { captionDescribesFigure } from '../core/reconstruct/caption';
 import { captionMayGoIn } from './captionQuestion';
 
 export interface CommandDeps {
@@ -30,9 +32,9 @@ const imagePreviewViewType = 'imagePreview.previewEditor';
 const offlineNoticeKey = 'refigure.offlineNoticeShown';
 
 export class Commands extends Disposable {
-  private readonly pickShown = this._register(new vscode.EventEmitter<void>());
-  /** Fires when the quick pick of the workspace's images is on screen, its items loaded. */
-  readonly onDidShowImagePick = this.pickShown.event;
+  private readonly pickShown = this._register(new vscode.EventEmitter<PickKind>());
+  /** Fires when a quick pick (of the workspace's images, of the endpoint's models) is on screen, its items loaded. */
+  readonly onDidShowPick = this.pickShown.event;
 
   constructor(private readonly deps: CommandDeps) {
     super();
@@ -41,6 +43,7 @@ export class Commands extends Disposable {
     };
     register('refigure.reconstructFigure', (arg?: unknown) => this.reconstructCommand(arg));
     register('refigure.generateCaption', (arg?: unknown) => this.generateCaptionCommand(arg));
+    register('refigure.chooseModel', () => this.chooseModel());
     register('refigure.setApiKey', (key?: unknown) => this.setApiKey(key));
     register('refigure.clearApiKey', () => this.clearApiKey());
     register('refigure.selectPythonInterpreter', () => this.selectPython());
@@ -202,14 +205,22 @@ export class Commands extends Disposable {
         mtimeMs: await stat(uri.fsPath).then((s) => s.mtimeMs, () => 0),
       })),
     );
-    const pick = vscode.window.createQuickPick<vscode.QuickPickItem & { uri: vscode.Uri }>();
-    pick.title = vscode.l10n.t('Reconstruct Figure');
-    pick.placeholder = vscode.l10n.t('Pick an image (most recently modified first)');
+    const items = orderImagePicks(candidates).map((c) => ({ label: basename(c.path), description: c.label, uri: c.uri }));
+    const picked = await this.pick('image', items, { title: vscode.l10n.t('Reconstruct Figure'), placeholder: vscode.l10n.t('Pick an image (most recently modified first)') });
+    return picked?.uri;
+  }
+
+  /** A quick pick that resolves with the item accepted, or undefined when dismissed. */
+  private pick<T extends vscode.QuickPickItem>(kind: PickKind, items: T[], options: { title: string; placeholder: string; active?: T }): Promise<T | undefined> {
+    const pick = vscode.window.createQuickPick<T>();
+    pick.title = options.title;
+    pick.placeholder = options.placeholder;
     pick.matchOnDescription = true;
-    pick.items = orderImagePicks(candidates).map((c) => ({ label: basename(c.path), description: c.label, uri: c.uri }));
-    return new Promise<vscode.Uri | undefined>((resolve) => {
+    pick.items = items;
+    if (options.active) pick.activeItems = [options.active];
+    return new Promise<T | undefined>((resolve) => {
       pick.onDidAccept(() => {
-        resolve(pick.selectedItems[0]?.uri);
+        resolve(pick.selectedItems[0]);
         pick.hide();
       });
       pick.onDidHide(() => {
@@ -217,8 +228,49 @@ export class Commands extends Disposable {
         pick.dispose();
       });
       pick.show();
-      this.pickShown.fire();
+      this.pickShown.fire(kind);
     });
+  }
+
+  /**
+   * Lists the models the endpoint serves (`GET /models`) and writes the one chosen to `refigure.model`, in the
+   * scope the endpoint is set in. Resolves with the name chosen (for the panel, which then retries).
+   */
+  async chooseModel(): Promise<string | undefined> {
+    try {
+      const { endpoint, model: current } = this.deps.settings.current;
+      const config = resolveEndpoint({ endpoint, model: '', apiKey: await this.deps.secrets.get(apiKeySecret) });
+      if (!config) {
+        throw new RefigureError('endpoint', vscode.l10n.t('No model endpoint is configured.'), vscode.l10n.t('Set refigure.endpoint first.'), { code: 'no-model' });
+      }
+      const models = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Refigure: asking {0} for its models', config.baseURL), cancellable: true },
+        (_progress, token) => {
+          const controller = new AbortController();
+          token.onCancellationRequested(() => controller.abort());
+          return listModels(config, controller.signal);
+        },
+      );
+      if (models.length === 0) {
+        throw new RefigureError('endpoint', vscode.l10n.t('{0} lists no models.', config.baseURL), vscode.l10n.t('Name the model in the refigure.model setting.'));
+      }
+      const items = models.map((name) => ({ label: name, description: name === current ? vscode.l10n.t('current') : undefined }));
+      const picked = await this.pick('model', items, {
+        title: vscode.l10n.t('Refigure: Model'),
+        placeholder: vscode.l10n.t('The models {0} serves', config.baseURL),
+        active: items.find((item) => item.label === current),
+      });
+      if (!picked) return undefined;
+      const settings = vscode.workspace.getConfiguration('refigure');
+      const where = settings.inspect<string>('endpoint');
+      const target = where?.workspaceFolderValue || where?.workspaceValue ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+      await settings.update('model', picked.label, target);
+      this.deps.logger.info(`Model set to ${picked.label} (served by ${config.baseURL}).`);
+      return picked.label;
+    } catch (error) {
+      if (!isAbort(error)) this.reportError(error);
+      return undefined;
+    }
   }
 
   /** A key passed as the argument (another extension or a task provisioning it) is stored without asking. */

@@ -14,7 +14,7 @@ import { PanelManager } from './panel';
 import { RenderService, modelClientFor } from './services';
 import { Settings } from './settings';
 
-export type { RefigureApi, PanelSnapshot, NotebookSupportDeps, CaptionInserter, PanelOrigin } from './api';
+export type { RefigureApi, PanelSnapshot, NotebookSupportDeps, CaptionInserter, PanelOrigin, PickKind } from './api';
 
 class Refigure extends Disposable {
   readonly renderService: RenderService;
@@ -65,7 +65,7 @@ class Refigure extends Disposable {
     return {
       panels: () => this.panels.all().map((panel) => panel.snapshot()),
       onDidChangePanelState: this.panels.onDidChangePanelState,
-      onDidShowImagePick: this.commands.onDidShowImagePick,
+      onDidShowPick: this.commands.onDidShowPick,
       reconstruct: (uri) => this.commands.reconstruct(uri),
     };
   }

@@ -8,7 +8,11 @@ import { assertNever, type HostAction } from '../shared/protocol';
 /** The actions that fix an error of this kind, the most useful first. */
 export function actionsForError(error: unknown): HostAction[] {
   if (error instanceof RefigureError) {
-    if (error.kind === 'endpoint') return error.code === 'no-model' ? ['configureEndpoint', 'useOffline'] : ['reconstruct', 'useOffline', 'configureEndpoint', 'setApiKey'];
+    if (error.kind === 'endpoint') {
+      if (error.code === 'no-model') return ['configureEndpoint', 'useOffline'];
+      if (error.code === 'model-unnamed') return ['chooseModel', 'configureEndpoint', 'useOffline'];
+      return ['reconstruct', 'useOffline', 'configureEndpoint', 'setApiKey'];
+    }
     if (error.kind === 'environment') return ['selectPython', 'showLog'];
   }
   return ['showLog'];
@@ -18,6 +22,8 @@ export function actionLabel(action: HostAction): string {
   switch (action) {
     case 'configureEndpoint':
       return vscode.l10n.t('Configure Endpoint');
+    case 'chooseModel':
+      return vscode.l10n.t('Choose Model');
     case 'setApiKey':
       return vscode.l10n.t('Set API Key');
     case 'selectPython':
@@ -39,6 +45,9 @@ export async function runHostAction(action: HostAction): Promise<void> {
   switch (action) {
     case 'configureEndpoint':
       await vscode.commands.executeCommand('workbench.action.openSettings', 'refigure.endpoint');
+      return;
+    case 'chooseModel':
+      await vscode.commands.executeCommand('refigure.chooseModel');
       return;
     case 'setApiKey':
       await vscode.commands.executeCommand('refigure.setApiKey');

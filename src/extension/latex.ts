@@ -1,7 +1,7 @@
 // LaTeX glue: the \includegraphics under the cursor, and the caption as \caption{…} in its figure (one undoable edit).
 import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
-import { latexCaptionEdit, latexImageAt } from '../core/documents';
+import { latexCaptionEdit, latexImageAt } from '../core/documents/documents';
 import type { CaptionInserter, PanelOrigin } from './api';
 
 type LatexOrigin = Extract<PanelOrigin, { kind: 'latex' }>;

@@ -2,8 +2,8 @@
 import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
-import { findImageLinkAt, linkTargetPath, type MarkdownImageLink } from '../core/markdownImage';
-import { markdownAltTextEdit } from '../core/documents';
+import { findImageLinkAt, linkTargetPath, type MarkdownImageLink } from '../core/documents/markdownImage';
+import { markdownAltTextEdit } from '../core/documents/documents';
 import { RefigureError } from '../core/errors';
 import type { CaptionInserter, PanelOrigin } from './api';
 

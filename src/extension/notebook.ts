@@ -5,7 +5,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
 import type { CaptionStyle, ReconstructionResult } from '../core/types';
 import { RefigureError, describeError } from '../core/errors';
-import { linkTargetPath, toAltText } from '../core/markdownImage';
+import { linkTargetPath, toAltText } from '../core/documents/markdownImage';
 import {
   type NotebookCell as CellJson,
   type NotebookFigure,
@@ -18,12 +18,12 @@ import {
   markdownImages,
   newCellId,
   refigureMark,
-} from '../core/notebook';
+} from '../core/documents/notebook';
 import type { CaptionInsertContext, CaptionInserter, NotebookSupportDeps } from './api';
 import { Disposable } from './dispose';
 import { altTextInserter } from './markdown';
 import { readSettings } from './settings';
-import { captionDescribesFigure } from '../core/caption';
+import { captionDescribesFigure } from '../core/reconstruct/caption';
 import { captionMayGoIn } from './captionQuestion';
 import { reportUndescribedFigure } from './commands';
 import { isRecord } from '../shared/values';

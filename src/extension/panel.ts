@@ -5,9 +5,10 @@ import { existsSync, statSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { RefigureError, describeError, isAbort } from '../core/errors';
-import { ReconstructionSession, type OperationOptions } from '../core/session';
-import { parseResult } from '../core/resultFile';
-import { captionDescribesFigure } from '../core/caption';
+import { ReconstructionSession, type OperationOptions } from '../core/reconstruct/session';
+import { parseResult } from '../core/reconstruct/resultFile';
+import { captionMayGoIn } from './captionQuestion';
+import { captionDescribesFigure } from '../core/reconstruct/caption';
 import type { Attempt, Logger, ModelClient, ProgressEvent, ReconstructionResult } from '../core/types';
 import {
   assertNever,
@@ -399,6 +400,12 @@ export class RefigurePanel extends Disposable {
           this.reconstruct({ offline: request.action === 'useOffline' }).catch((error: unknown) => this.host.logger.error(describeError(error)));
           return undefined;
         }
+        if (request.action === 'chooseModel') {
+          // With a model chosen, the reconstruction the missing name stopped runs again.
+          const chosen = await vscode.commands.executeCommand<string | undefined>('refigure.chooseModel');
+          if (chosen) this.reconstruct().catch((error: unknown) => this.host.logger.error(describeError(error)));
+          return undefined;
+        }
         await runHostAction(request.action);
         return undefined;
       default:
@@ -421,6 +428,8 @@ export class RefigurePanel extends Disposable {
     if (!inserter || !inserter.canInsert(context)) throw new Error(vscode.l10n.t('The caption cannot be inserted there from this panel.'));
     if (target !== 'notebookCode' && !result.caption) throw new Error(vscode.l10n.t('There is no caption to insert.'));
     if (target !== 'notebookCode' && !captionDescribesFigure(result)) throw new Error(vscode.l10n.t('The offline trace does not describe the figure; configure a model endpoint for a caption to insert.'));
+    // The same question as the commands ask: a caption of a redraw whose text differs goes in only when the user says so.
+    if (target !== 'notebookCode' && !(await captionMayGoIn(result))) return vscode.l10n.t('Not inserted.');
     return inserter.insert({ ...context, caption: result.caption, altText: result.altText, code: result.code });
   }
 

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { FigureKey, FigureRowView, LeadAction, PanelView, Tone, VerdictView, WebviewState } from '../shared/protocol';
 import type { Difference, Metrics, Verdict } from '../core/types';
 import { escapeHtml } from '../core/html';
+import { verdictLines, verdictOf } from '../core/fidelity/differences';
 
 export { escapeHtml };
 
@@ -72,7 +73,8 @@ export function buildPanelHtml(options: PanelHtmlOptions): string {
  * `test/unit/panelVerdict.test.ts` keeps every reading on its side of the lines.
  */
 export const figureThresholds: Record<FigureKey, { good: number; fair: number }> = {
-  fidelity: { good: 0.9, fair: 0.47 },
+  // The verdict's own lines: the fidelity bar and the verdict never disagree.
+  fidelity: { good: verdictLines.close, fair: verdictLines.partial },
   textF1: { good: 0.9, fair: 0.6 },
   ssim: { good: 0.95, fair: 0.8 },
   pixelMatch: { good: 0.68, fair: 0.25 },
@@ -113,15 +115,9 @@ export function verdictFor(attempt: { ok: boolean; metrics?: PanelMetrics; verdi
   const fidelity = attempt.metrics?.fidelity;
   const textDifferences = attempt.verdict?.textDifferences ?? (attempt.differences ?? []).filter(isTextDifference).length;
   if (!attempt.ok) return { code: 'failed', tone: 'poor', textDifferences: 0 };
-  const code: VerdictView['code'] = attempt.verdict?.code ?? codeFromFigures(fidelity, textDifferences);
+  const pixel = attempt.metrics?.pixelFidelity ?? fidelity;
+  const code: VerdictView['code'] = attempt.verdict?.code ?? (pixel === undefined ? 'partial' : verdictOf(pixel, textDifferences).code);
   return { code, tone: verdictTone(code), textDifferences, fidelity };
-}
-
-function codeFromFigures(fidelity: number | undefined, textDifferences: number): VerdictView['code'] {
-  if (fidelity === undefined) return 'partial';
-  const tone = toneFor('fidelity', fidelity);
-  if (tone === 'good') return textDifferences > 0 ? 'close-text-differs' : 'close';
-  return tone === 'fair' ? 'partial' : 'different';
 }
 
 function verdictTone(code: VerdictView['code']): Tone {

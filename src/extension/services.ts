@@ -1,9 +1,9 @@
 // The render service (one warm Renderer per host, recreated when the interpreter, sandbox or trust changes) and model clients.
 import * as vscode from 'vscode';
-import { createRenderer } from '../core/render';
-import { findPython } from '../core/python';
+import { createRenderer } from '../core/render/render';
+import { findPython } from '../core/render/python';
 import { completeModel, resolveEndpoint } from '../core/config';
-import { createModelClient, listModels } from '../core/model';
+import { createModelClient, listModels } from '../core/reconstruct/model';
 import { RefigureError, describeError, errorCode } from '../core/errors';
 import type { EndpointConfig, Logger, ModelClient, Renderer, SandboxLayer } from '../core/types';
 import { Disposable } from './dispose';
@@ -178,9 +178,11 @@ export async function endpointConfig(settings: Settings, secrets: vscode.SecretS
   const apiKey = await secrets.get(apiKeySecret);
   try {
     const config = resolveEndpoint({ endpoint, model, apiKey });
-    return config && (await completeModel(config, listModels, vscode.l10n.t('Name one in the refigure.model setting.')));
+    return config && (await completeModel(config, listModels, vscode.l10n.t('Choose one (Refigure: Choose Model) or name it in the refigure.model setting.')));
   } catch (error) {
-    if (error instanceof RefigureError && error.kind === 'usage') throw new RefigureError('endpoint', error.message, error.hint ?? vscode.l10n.t('Fix the refigure.endpoint setting.'));
+    if (error instanceof RefigureError && error.kind === 'usage') {
+      throw new RefigureError('endpoint', error.message, error.hint ?? vscode.l10n.t('Fix the refigure.endpoint setting.'), { code: error.code });
+    }
     throw error;
   }
 }

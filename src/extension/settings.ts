@@ -1,9 +1,9 @@
 // The typed reader of Refigure's settings; changes take effect without a reload.
 import * as vscode from 'vscode';
 import type { CaptionStyle, PresetName } from '../core/types';
-import { presetNames } from '../core/presets';
-import { captionStyles } from '../core/caption';
-import { defaultTarget } from '../core/refine';
+import { presetNames } from '../core/reconstruct/presets';
+import { captionStyles } from '../core/reconstruct/caption';
+import { defaultTarget } from '../core/reconstruct/refine';
 import { oneOf } from '../shared/values';
 import { Disposable } from './dispose';
 

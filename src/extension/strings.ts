@@ -93,6 +93,7 @@ export function webviewStrings(): Record<string, string> {
     fixError: vscode.l10n.t('Fix Error'),
     retry: vscode.l10n.t('Retry'),
     'action.configureEndpoint': vscode.l10n.t('Configure Endpoint'),
+    'action.chooseModel': vscode.l10n.t('Choose Model'),
     'action.setApiKey': vscode.l10n.t('Set API Key'),
     'action.selectPython': vscode.l10n.t('Select Python Interpreter'),
     'action.showLog': vscode.l10n.t('Show Log'),

@@ -17,9 +17,9 @@ export type DifferenceView = Difference & { hover?: string };
 /** How good a figure is, for its colour: calibrated thresholds in `panelHtmlPure.ts`. */
 export type Tone = 'good' | 'fair' | 'poor';
 
-/** The verdict line: the session's own code when it has one; `partial` is the panel's middle band for figures alone. */
+/** The verdict line: the session's verdict (core/fidelity/differences.ts `verdictOf`), with its tone. */
 export interface VerdictView {
-  code: Verdict['code'] | 'partial';
+  code: Verdict['code'];
   tone: Tone;
   textDifferences: number;
   fidelity?: number;
@@ -99,7 +99,7 @@ export interface PanelView {
 }
 
 /** Host actions a notice button or panel button may ask for. */
-export type HostAction = 'configureEndpoint' | 'setApiKey' | 'selectPython' | 'showLog' | 'trustWorkspace' | 'reconstruct' | 'useOffline';
+export type HostAction = 'configureEndpoint' | 'chooseModel' | 'setApiKey' | 'selectPython' | 'showLog' | 'trustWorkspace' | 'reconstruct' | 'useOffline';
 
 // ── webview → host ────────────────────────────────────────────────────────────
 
@@ -173,6 +173,7 @@ const requestKinds: Record<PanelRequestKind, true> = {
 
 const hostActions: Record<HostAction, true> = {
   configureEndpoint: true,
+  chooseModel: true,
   setApiKey: true,
   selectPython: true,
   showLog: true,

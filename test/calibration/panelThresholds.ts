@@ -5,9 +5,9 @@
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRenderer } from '../../src/core/render';
-import { readImage } from '../../src/core/input';
-import { traceToCode } from '../../src/core/offline';
+import { createRenderer } from '../../src/core/render/render';
+import { readImage } from '../../src/core/reconstruct/input';
+import { traceToCode } from '../../src/core/offline/offline';
 import type { Metrics } from '../../src/core/types';
 import { repoRoot, stemFixtures } from '../support/paths';
 

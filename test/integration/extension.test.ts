@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, extname, join } from 'node:path';
 import { promisify } from 'node:util';
 import * as vscode from 'vscode';
-import { findPython } from '../../src/core/python';
+import { findPython } from '../../src/core/render/python';
 import type { ReconstructionResult } from '../../src/core/types';
 import type { PanelSnapshot, RefigureApi } from '../../src/extension/api';
 import { startScriptedServer, type Script, type ScriptedServer, type Step } from '../support/scriptedServer';
@@ -294,7 +294,8 @@ suite('Refigure commands in a trusted workspace', () => {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
 
     const shown = new Promise<void>((resolve) => {
-      const listener = api.onDidShowImagePick(() => {
+      const listener = api.onDidShowPick((kind) => {
+        if (kind !== 'image') return;
         listener.dispose();
         resolve();
       });
@@ -309,6 +310,35 @@ suite('Refigure commands in a trusted workspace', () => {
     assert.equal(result.image.path, image.fsPath, 'the second entry (the older fixture) was reconstructed');
     assert.equal(panelFor(image)?.status, 'rendered');
     assert.deepEqual(api.panels().map((p) => p.imagePath), [image.fsPath]);
+  });
+
+  test('With no model named and an endpoint serving several, Choose Model lists them and writes the setting; the next run uses it', async function () {
+    this.timeout(120_000);
+    const image = fixtureImage();
+    const server = await serve([{ models: ['alpha-vl', 'beta-vl'] }, ...answers(lineCode)], '');
+    assert.equal(await reconstructCommand(image), undefined, 'no run without a model name');
+    assert.match(panelFor(image)?.lastError ?? '', /serves 2: alpha-vl, beta-vl/);
+    assert.match(panelFor(image)?.lastError ?? '', /Choose Model/);
+    assert.equal(server.chatRequests().length, 0);
+
+    const shown = new Promise<void>((resolve) => {
+      const listener = api.onDidShowPick((kind) => {
+        if (kind !== 'model') return;
+        listener.dispose();
+        resolve();
+      });
+    });
+    const choosing = Promise.resolve(vscode.commands.executeCommand<string | undefined>('refigure.chooseModel'));
+    await within(shown, 'the quick pick of models', 30_000);
+    await vscode.commands.executeCommand('workbench.action.quickOpenSelectNext');
+    await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+    assert.equal(await within(choosing, 'the model to be chosen', 10_000), 'beta-vl');
+    assert.equal(vscode.workspace.getConfiguration('refigure').inspect('model')?.globalValue, 'beta-vl');
+
+    const result = await reconstructCommand(image);
+    assert.ok(result?.render.ok, JSON.stringify(result?.render.error));
+    assert.equal(result.model, 'beta-vl');
+    assert.equal((server.chatRequests()[0]?.body as { model?: string }).model, 'beta-vl');
   });
 
   test('Cancel while the answer streams: the panel says cancelled, the request is dropped, nothing renders', async function () {

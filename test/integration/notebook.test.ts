@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as vscode from 'vscode';
-import { parseNotebook, refigureMark } from '../../src/core/notebook';
-import { findPython } from '../../src/core/python';
+import { parseNotebook, refigureMark } from '../../src/core/documents/notebook';
+import { findPython } from '../../src/core/render/python';
 import { startScriptedServer, type ScriptedServer } from '../support/scriptedServer';
 
 const extensionId = 'refigure.refigure';

@@ -2,8 +2,8 @@
 // a scripted model and a real renderer.
 import assert from 'node:assert/strict';
 import type { ModelClient, Renderer } from '../../src/core/types';
-import { createRenderer } from '../../src/core/render';
-import { createModelClient } from '../../src/core/model';
+import { createRenderer } from '../../src/core/render/render';
+import { createModelClient } from '../../src/core/reconstruct/model';
 import { type ScriptedServer, type Step, startScriptedServer } from './scriptedServer';
 import { scratch } from './paths';
 

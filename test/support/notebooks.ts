@@ -1,6 +1,6 @@
 // Notebooks for the tests, written by nbformat itself (so they are formatted exactly as Jupyter writes them), and nbformat's validator.
 import { execFileSync } from 'node:child_process';
-import { findPython } from '../../src/core/python';
+import { findPython } from '../../src/core/render/python';
 
 let pythonPath: string | undefined;
 

@@ -2,8 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RefigureError } from '../../src/core/errors';
-import { bareCandidate, requireCodeOrBare } from '../../src/core/extract';
-import { findPython, pythonParses } from '../../src/core/python';
+import { bareCandidate, requireCodeOrBare } from '../../src/core/reconstruct/extract';
+import { findPython, pythonParses } from '../../src/core/render/python';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { startScriptedServer } from '../support/scriptedServer';

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, chmodSync, constants, copyFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type NotebookCell, findFigures, parseNotebook, refigureMark } from '../../src/core/notebook';
+import { type NotebookCell, findFigures, parseNotebook, refigureMark } from '../../src/core/documents/notebook';
 import { type RecordedRequest, type ScriptedServer, type Step, startScriptedServer } from '../support/scriptedServer';
 import { cliPath, scratch, stemFixtures } from '../support/paths';
 import { nbformatError, writeNotebook } from '../support/notebooks';

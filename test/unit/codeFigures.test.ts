@@ -3,8 +3,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type RenderService, createRenderer } from '../../src/core/render';
-import { type CodeFigures, codeFigureNames, codeFigures, deltaE2000 } from '../../src/core/codeFigures';
+import { type RenderService, createRenderer } from '../../src/core/render/render';
+import { type CodeFigures, codeFigureNames, codeFigures, deltaE2000 } from '../../src/core/fidelity/codeFigures';
 import type { RenderOutcome } from '../../src/core/types';
 import { repoRoot, scratch } from '../support/paths';
 

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import { join } from 'node:path';
 import { completeModel, resolveEndpoint } from '../../src/core/config';
 import { RefigureError } from '../../src/core/errors';
-import { checkOutputs, outputPaths, writeOutputs } from '../../src/core/outputs';
+import { checkOutputs, outputPaths, writeOutputs } from '../../src/core/reconstruct/outputs';
 import type { ReconstructionResult } from '../../src/core/types';
 import { scratch } from '../support/paths';
 

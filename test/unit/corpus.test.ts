@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { findPython } from '../../src/core/python';
+import { findPython } from '../../src/core/render/python';
 import type { Metrics } from '../../src/core/types';
 import { repoRoot, scratch } from '../support/paths';
 

@@ -1,7 +1,7 @@
 // Captions in Markdown alt text and LaTeX figure environments, as text edits.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { type TextEdit, escapeLatex, latexCaptionEdit, latexImageAt, markdownAltTextEdit } from '../../src/core/documents';
+import { type TextEdit, escapeLatex, latexCaptionEdit, latexImageAt, markdownAltTextEdit } from '../../src/core/documents/documents';
 
 const tex = '/proj/paper/main.tex';
 const image = '/proj/paper/figs/plot.png';

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { createServer, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { exitCodeFor, RefigureError } from '../../src/core/errors';
-import { createModelClient } from '../../src/core/model';
-import { buildReconstructMessages } from '../../src/core/presets';
+import { createModelClient } from '../../src/core/reconstruct/model';
+import { buildReconstructMessages } from '../../src/core/reconstruct/presets';
 import type { EndpointConfig, ModelImage, ModelReply } from '../../src/core/types';
 import { startScriptedServer, type ScriptedServer } from '../support/scriptedServer';
 

@@ -4,13 +4,14 @@ import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChatContent, Renderer } from '../../src/core/types';
-import { createRenderer } from '../../src/core/render';
-import { createModelClient } from '../../src/core/model';
+import { createRenderer } from '../../src/core/render/render';
+import { createModelClient } from '../../src/core/reconstruct/model';
 import { RefigureError } from '../../src/core/errors';
-import { loadDataset } from '../../src/core/evalDataset';
-import { type EvalRecord, readResults, runEvaluation } from '../../src/core/evalRun';
-import { compareRuns, quantile, summarize } from '../../src/core/evalSummary';
-import { parseJudgeScore } from '../../src/core/judge';
+import { loadDataset } from '../../src/core/eval/evalDataset';
+import { type EvalRecord, itemSeed, readResults, runEvaluation } from '../../src/core/eval/evalRun';
+import { seedsOf } from '../../src/core/eval/runEnvironment';
+import { compareRuns, quantile, summarize } from '../../src/core/eval/evalSummary';
+import { parseJudgeScore } from '../../src/core/eval/judge';
 import { execFile } from 'node:child_process';
 import { type RecordedRequest, type Step, startScriptedServer } from '../support/scriptedServer';
 import { cliPath, scratch, stemFixtures } from '../support/paths';
@@ -153,6 +154,41 @@ describe('eval', () => {
     }
   });
 
+  test('each item is asked with its own seed, the same in every run; an endpoint that refuses seeds is asked without', async () => {
+    const items = (await loadDataset(set)).slice(0, 2);
+    const seedOf = (request: RecordedRequest) => (request.body as { seed?: unknown }).seed;
+    const server = await startScriptedServer(() => answer(goodCode));
+    const refusing = await startScriptedServer((request) =>
+      seedOf(request) !== undefined ? { status: 400, body: { error: { message: "Unsupported parameter: 'seed' is not supported with this model." } } } : answer(goodCode),
+    );
+    try {
+      const expected = Object.fromEntries(items.map((item) => [item.id, itemSeed(item.id)]));
+      assert.notEqual(expected[items[0]!.id], expected[items[1]!.id], 'items get different seeds');
+      const model = createModelClient({ baseURL: server.url, model: 'scripted-model', maxRetries: 0 });
+      for (const name of ['seeded-a', 'seeded-b']) {
+        const before = server.chatRequests().length;
+        const records = await runEvaluation({ items, outDir: join(dir, name), renderer, model, preset: 'generic' });
+        assert.deepEqual(records.map((r) => r.status), ['rendered', 'rendered']);
+        assert.deepEqual(seedsOf(records), expected, `${name}: the seeds recorded`);
+        assert.deepEqual(server.chatRequests().slice(before).map(seedOf), items.map((item) => expected[item.id]), `${name}: the seeds sent`);
+      }
+
+      const refused = await runEvaluation({
+        items,
+        outDir: join(dir, 'seed-refused'),
+        renderer,
+        model: createModelClient({ baseURL: refusing.url, model: 'scripted-model', maxRetries: 0 }),
+        preset: 'generic',
+      });
+      assert.deepEqual(refused.map((r) => r.status), ['rendered', 'rendered'], 'the run goes on without seeds');
+      assert.equal(seedsOf(refused), null);
+      assert.deepEqual(refusing.chatRequests().map((r) => seedOf(r) !== undefined), [true, false, true, false], 'each item asked with its seed, then without');
+    } finally {
+      await server.close();
+      await refusing.close();
+    }
+  });
+
   test('an item past --item-timeout is recorded as a timeout and the run goes on', async () => {
     const server = await startScriptedServer([{ endlessSlow: true, intervalMs: 100 }]);
     try {
@@ -258,6 +294,8 @@ describe('eval', () => {
       );
       assert.equal(withModel.code, 0, withModel.stderr);
       const compared = JSON.parse(withModel.stdout);
+      const ids = (await loadDataset(set)).map((item) => item.id);
+      assert.deepEqual(compared.provenance.model.seeds, Object.fromEntries(ids.map((id) => [id, itemSeed(id)])), 'summary.json records the seed of each item');
       const ours = await readResults(run);
       const theirs = await readResults(baseline);
       const expected = compareRuns(ours, theirs, baseline);

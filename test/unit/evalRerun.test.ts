@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { type RenderService, createRenderer } from '../../src/core/render';
-import type { EvalRecord } from '../../src/core/evalRun';
-import type { EvalSummary } from '../../src/core/evalSummary';
-import type { Reproduction } from '../../src/core/evalRerun';
+import { type RenderService, createRenderer } from '../../src/core/render/render';
+import type { EvalRecord } from '../../src/core/eval/evalRun';
+import type { EvalSummary } from '../../src/core/eval/evalSummary';
+import type { Reproduction } from '../../src/core/eval/evalRerun';
 import { type ScriptedServer, startScriptedServer } from '../support/scriptedServer';
 import { cliPath, repoRoot, scratch } from '../support/paths';
 

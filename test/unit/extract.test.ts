@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { exitCodeFor, RefigureError } from '../../src/core/errors';
-import { extractCode, requireCode } from '../../src/core/extract';
+import { extractCode, requireCode } from '../../src/core/reconstruct/extract';
 
 const fence = '```';
 

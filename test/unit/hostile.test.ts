@@ -10,8 +10,8 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, wr
 import { createServer, type Server } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { createRenderer, type RenderService } from '../../src/core/render';
-import { mplConfigDir } from '../../src/core/sandbox';
+import { createRenderer, type RenderService } from '../../src/core/render/render';
+import { mplConfigDir } from '../../src/core/render/sandbox';
 import type { RenderErrorKind, RenderOutcome } from '../../src/core/types';
 import { repoRoot, scratch, stemFixtures } from '../support/paths';
 import { descendants, describe as describeProcesses } from '../hostile/processes';

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { utimesSync, writeFileSync, statSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { imageGlob, isImagePath, orderImagePicks } from '../../src/core/imagePick';
+import { imageGlob, isImagePath, orderImagePicks } from '../../src/core/reconstruct/imagePick';
 import { scratch } from '../support/paths';
 
 test('image extensions are recognised case-insensitively; others and folders with dots are not', () => {

@@ -2,7 +2,7 @@
 // (type-only imports count), not in the render worker's Python.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { importCircles, pythonGraph, typescriptGraph } from '../support/imports';
 import { repoRoot, scratch } from '../support/paths';
@@ -37,4 +37,14 @@ test('a circle through a type-only import, a re-export and a folder index is fou
   } finally {
     tree.dispose();
   }
+});
+
+test('the README\'s layout names every source folder there is, and no folder that is gone', () => {
+  const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+  const block = /Layout \(no module imports itself back[\s\S]*?```text\n([\s\S]*?)```/.exec(readme)?.[1];
+  assert.ok(block, 'the README has its layout block');
+  const folders = (parent: string) => readdirSync(join(repoRoot, parent), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+  const expected = [...folders('src').map((f) => `src/${f}/`), ...folders('src/core').map((f) => `${f}/`)].sort();
+  const named = [...block.matchAll(/^(?:src\/[a-z]+\/|  [a-z]+\/)/gm)].map((m) => m[0].trim()).sort();
+  assert.deepEqual(named, expected);
 });

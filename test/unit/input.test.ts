@@ -7,9 +7,9 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { RefigureError } from '../../src/core/errors';
-import { MAX_MODEL_PIXELS, prepareForModel, readImage, smartResize } from '../../src/core/input';
+import { MAX_MODEL_PIXELS, prepareForModel, readImage, smartResize } from '../../src/core/reconstruct/input';
 import type { ImageInfo } from '../../src/core/types';
-import { createRenderer, type RenderService } from '../../src/core/render';
+import { createRenderer, type RenderService } from '../../src/core/render/render';
 import { pillowSizes, pythonPath, rgbaPixels } from '../fixtures/images/helpers';
 import { chartFixtures, repoRoot, scratch, stemFixtures } from '../support/paths';
 

@@ -1,7 +1,7 @@
 // The Markdown image-link finder: which link the cursor is on, and the alt-text range a caption replaces.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { findImageLinkAt, findImageLinks, linkTargetPath, toAltText } from '../../src/core/markdownImage';
+import { findImageLinkAt, findImageLinks, linkTargetPath, toAltText } from '../../src/core/documents/markdownImage';
 
 test('finds the link when the cursor is inside it, at either end, and not outside', () => {
   const text = 'See ![a circle](figs/circle.png) here.';

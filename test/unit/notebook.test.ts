@@ -14,7 +14,7 @@ import {
   parseNotebook,
   refigureMark,
   splitSource,
-} from '../../src/core/notebook';
+} from '../../src/core/documents/notebook';
 import { scratch, stemFixtures, chartFixtures } from '../support/paths';
 import { type NotebookSpec, nbformatError, writeNotebook } from '../support/notebooks';
 

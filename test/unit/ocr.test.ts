@@ -3,8 +3,8 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
-import { OcrReader, cleanWord, createOcrCache, readText } from '../../src/core/ocr';
-import { sameText } from '../../src/core/textMatch';
+import { OcrReader, cleanWord, createOcrCache, readText } from '../../src/core/fidelity/ocr';
+import { sameText } from '../../src/core/fidelity/textMatch';
 import { chartFixtures, repoRoot, scratch, stemFixtures } from '../support/paths';
 
 const reader = new OcrReader(join(repoRoot, 'dist'));

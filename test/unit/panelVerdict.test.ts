@@ -17,6 +17,7 @@ import {
   zoomPercent,
 } from '../../src/extension/panelHtmlPure';
 import type { Difference, Metrics } from '../../src/core/types';
+import { verdictOf } from '../../src/core/fidelity/differences';
 
 interface Reading extends Metrics {
   kind: 'exact' | 'shifted' | 'unrelated' | 'offline-trace';
@@ -77,6 +78,25 @@ test('the verdict: a failed render, text that differs, and the session\'s own ve
   assert.equal(close.tone, 'fair');
   assert.equal(verdictFor({ ok: true, metrics: metrics(0.6) }).code, 'partial');
   assert.equal(verdictFor({ ok: true, metrics: metrics(0.97), verdict: { code: 'different', textDifferences: 5 } }).code, 'different');
+});
+
+test('the session\'s verdict and the panel\'s are one: the same words for the same figures at every fidelity', () => {
+  for (let step = 0; step <= 100; step++) {
+    const fidelity = step / 100;
+    for (const textDifferences of [0, 2]) {
+      const label: Difference = { kind: 'text-different', original: '3', redraw: '5', box: [0, 0, 1, 1] };
+      const session = verdictOf(fidelity, textDifferences);
+      const panel = verdictFor({ ok: true, metrics: metrics(fidelity), differences: Array.from({ length: textDifferences }, () => label) });
+      assert.equal(panel.code, session.code, `fidelity ${fidelity}, ${textDifferences} text differences`);
+      // The fidelity bar's colour says what the verdict says.
+      const bar = figureRows(metrics(fidelity))[0]!;
+      assert.equal(bar.tone, { close: 'good', 'close-text-differs': 'good', partial: 'fair', different: 'poor', failed: 'poor' }[session.code], `fidelity ${fidelity}`);
+    }
+  }
+  // A redraw at 0.76 is similar with visible differences, in the CLI's result as in the panel.
+  assert.equal(verdictOf(0.76, 0).code, 'partial');
+  // The composite fidelity folds text in; the verdict reads the pixels and counts the text separately.
+  assert.equal(verdictFor({ ok: true, metrics: { ...metrics(0.8), pixelFidelity: 0.97 } as Metrics }).code, 'close');
 });
 
 test('differences: text first, then regions by area; a text difference hovers as "original · redraw"', () => {

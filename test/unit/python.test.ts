@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { clearPythonCache, findPython } from '../../src/core/python';
+import { clearPythonCache, findPython } from '../../src/core/render/python';
 import { RefigureError } from '../../src/core/errors';
 import type { Logger } from '../../src/core/types';
 import { scratch } from '../support/paths';

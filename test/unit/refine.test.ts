@@ -2,8 +2,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChatContent, ModelClient, Renderer } from '../../src/core/types';
-import { reconstruct } from '../../src/core/pipeline';
-import { failingLines } from '../../src/core/refine';
+import { reconstruct } from '../../src/core/reconstruct/pipeline';
+import { failingLines } from '../../src/core/reconstruct/refine';
 import { isAbort } from '../../src/core/errors';
 import type { RecordedRequest, ScriptedServer, Step } from '../support/scriptedServer';
 import { type ModelBench, geometryFigure, replyWith, startModelBench } from '../support/modelBench';

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createRenderer, type RenderService } from '../../src/core/render';
+import { createRenderer, type RenderService } from '../../src/core/render/render';
 import { RefigureError } from '../../src/core/errors';
 import type { Logger } from '../../src/core/types';
 import { repoRoot, scratch, stemFixtures } from '../support/paths';

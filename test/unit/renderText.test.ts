@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { OcrReader, readText, type TextItem } from '../../src/core/ocr';
-import { matchText, textDifferences } from '../../src/core/textMatch';
-import { foldFidelity } from '../../src/core/differences';
+import { OcrReader, readText, type TextItem } from '../../src/core/fidelity/ocr';
+import { matchText, textDifferences } from '../../src/core/fidelity/textMatch';
+import { foldFidelity } from '../../src/core/fidelity/differences';
 import { repoRoot, scratch } from '../support/paths';
 import { testPython } from '../support/notebooks';
 

@@ -6,11 +6,11 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser } from 'playwright-core';
 import type { Renderer } from '../../src/core/types';
-import { createRenderer } from '../../src/core/render';
-import { loadDataset } from '../../src/core/evalDataset';
-import { type EvalRecord, runEvaluation } from '../../src/core/evalRun';
-import { summarize } from '../../src/core/evalSummary';
-import { makeThumbnails, renderReport, thumbnailSize } from '../../src/core/report';
+import { createRenderer } from '../../src/core/render/render';
+import { loadDataset } from '../../src/core/eval/evalDataset';
+import { type EvalRecord, runEvaluation } from '../../src/core/eval/evalRun';
+import { summarize } from '../../src/core/eval/evalSummary';
+import { makeThumbnails, renderReport, thumbnailSize } from '../../src/core/eval/report';
 import { scratch, stemFixtures } from '../support/paths';
 import { launchChromium } from '../support/chromium.mjs';
 

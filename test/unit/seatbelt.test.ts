@@ -1,7 +1,7 @@
 // The macOS Seatbelt profile, read as Seatbelt reads it: parsed, then each question answered by the last matching rule.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { sbplString, seatbeltCommand, seatbeltProfile, type SeatbeltOptions } from '../../src/core/seatbelt';
+import { sbplString, seatbeltCommand, seatbeltProfile, type SeatbeltOptions } from '../../src/core/render/seatbelt';
 
 type Node = string | { text: string } | Node[];
 

@@ -4,10 +4,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import type { ChatContent, ModelClient, Renderer } from '../../src/core/types';
-import { ReconstructionSession, codeOf } from '../../src/core/session';
+import { ReconstructionSession, codeOf } from '../../src/core/reconstruct/session';
 import { errorCode, isAbort } from '../../src/core/errors';
-import { outputPaths, writeOutputs } from '../../src/core/outputs';
-import { parseResult, readResultFile } from '../../src/core/resultFile';
+import { outputPaths, writeOutputs } from '../../src/core/reconstruct/outputs';
+import { parseResult, readResultFile } from '../../src/core/reconstruct/resultFile';
 import type { RecordedRequest, ScriptedServer, Step } from '../support/scriptedServer';
 import { type ModelBench, geometryFigure, replyWith, startModelBench } from '../support/modelBench';
 

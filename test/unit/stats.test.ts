@@ -1,7 +1,7 @@
 // Bootstrap intervals and paired tests on inputs whose answers are known.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bootstrapMean, pairedTest, seededRandom, signTest } from '../../src/core/stats';
+import { bootstrapMean, pairedTest, seededRandom, signTest } from '../../src/core/eval/stats';
 
 const close = (a: number | null, b: number, tol: number, what: string) => assert.ok(a !== null && Math.abs(a - b) <= tol, `${what}: ${a} vs ${b}`);
 

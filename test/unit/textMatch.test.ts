@@ -1,9 +1,9 @@
 // Text matching and the folded fidelity: numbers as numbers, OCR's confusions, merged tick labels, the triangle case.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { TextItem } from '../../src/core/ocr';
-import { matchText, sameText, textDifferences, textKey } from '../../src/core/textMatch';
-import { foldFidelity } from '../../src/core/differences';
+import type { TextItem } from '../../src/core/fidelity/ocr';
+import { matchText, sameText, textDifferences, textKey } from '../../src/core/fidelity/textMatch';
+import { foldFidelity } from '../../src/core/fidelity/differences';
 
 const item = (text: string, x: number, y: number, confidence = 0.9, width = 40, height = 20): TextItem => ({ text, box: { x, y, width, height }, confidence });
 const size = { width: 500, height: 400 };

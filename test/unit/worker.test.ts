@@ -4,10 +4,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { createRenderer } from '../../src/core/render';
-import { chooseLayer, mplConfigDir } from '../../src/core/sandbox';
+import { createRenderer } from '../../src/core/render/render';
+import { chooseLayer, mplConfigDir } from '../../src/core/render/sandbox';
 import { RefigureError } from '../../src/core/errors';
-import { findPython } from '../../src/core/python';
+import { findPython } from '../../src/core/render/python';
 import { silentLogger } from '../../src/core/types';
 import { scratch } from '../support/paths';
 

@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { findPython } from '../../src/core/python';
+import { findPython } from '../../src/core/render/python';
 import { pythonDir } from '../../src/core/paths';
-import { mplConfigDir, scrubbedEnv } from '../../src/core/sandbox';
+import { mplConfigDir, scrubbedEnv } from '../../src/core/render/sandbox';
 import { scratch } from '../support/paths';
 
 const posix = process.platform !== 'win32';
