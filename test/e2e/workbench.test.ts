@@ -82,6 +82,7 @@ test('a figure in the Explorer opens the Refigure panel from its context menu', 
   const workspace = scratch('refigure-e2e-ws-');
   mkdirSync(join(workspace.dir, 'figures'));
   copyFileSync(join(stemFixtures, fixture), join(workspace.dir, 'figures', fixture));
+  copyFileSync(join(stemFixtures, fixture), join(workspace.dir, 'figures', raisingFigure));
 
   const model = await startScriptedServer(scriptedModel);
   const server = await host.startCodeServer({
@@ -146,6 +147,7 @@ test('a figure in the Explorer opens the Refigure panel from its context menu', 
       checkWidthsAndThemes(page, panel),
     );
     await t.test('feedback after Copy appears beside the button, inside the window, and goes away', () => checkFeedback(page, panel));
+    await t.test('an answer that raises: its error once, Fix Error leads, and the failed attempt is not called best', () => checkErrorScreen(page));
   } finally {
     if (workbench) await workbench.close();
     await server.stop();
@@ -163,35 +165,22 @@ const reconstructionReply = [
   'The figure is four numbered rows of black markers with a price on the right. Here is the code.',
   '',
   '```python',
-  'import matplotlib.pyplot as plt',
-  '',
-  'fig = plt.figure(figsize=(4, 4), dpi=100)',
-  'ax = fig.add_axes([0, 0, 1, 1])',
-  'ax.set_xlim(0, 400)',
-  'ax.set_ylim(400, 0)',
-  "ax.axis('off')",
-  'rows = [',
-  "    ('1.', [('*', 124), ('*', 157), ('*', 191), ('*', 225), ('*', 259)], '$10'),",
-  "    ('2.', [('*', 123), ('s', 157), ('*', 191), ('s', 226), ('*', 260)], '$8'),",
-  "    ('3.', [('^', 133), ('s', 163), ('^', 191), ('s', 220), ('^', 249)], '$17'),",
-  "    ('4.', [('*', 128), ('s', 163), ('s', 199), ('^', 228), ('*', 255)], '$?'),",
-  ']',
-  "sizes = {'*': 15, 's': 14, '^': 9}",
-  'for i, (label, shapes, price) in enumerate(rows):',
-  '    y = 108 + 62 * i',
-  "    ax.text(103, y, label, fontsize=15, ha='right', va='center')",
-  '    for shape, x in shapes:',
-  "        ax.plot(x, y, marker=shape, markersize=sizes[shape], color='black')",
-  "    ax.text(328, y, price, fontsize=9, ha='center', va='center')",
-  'plt.show()',
+  readFileSync(join(repoRoot, 'test', 'fixtures', 'text', 'priced-rows.py'), 'utf8').trimEnd(),
   '```',
 ].join('\n');
 
-/** Code for the reconstruction request; a caption in the asked-for format for the caption request (it asks for alt text). */
+/** A copy of the fixture the model answers with code that raises. */
+const raisingFigure = 'raising.png';
+const raisedName = 'undefined_marker_size';
+const raisingReply = reconstructionReply.replace('plt.show()', `ax.plot([0], [0], markersize=${raisedName})`);
+
+/** Code for the reconstruction request (code that raises for the raising figure); a caption in the asked-for format for the caption request. */
 function scriptedModel(request: RecordedRequest): { reply: string } {
   const asksForCaption = /Alt text:/.test(JSON.stringify(request.body ?? ''));
-  return { reply: asksForCaption ? `Caption: ${captionText}\nAlt text: Four priced rows of shapes.` : reconstructionReply };
+  if (asksForCaption) return { reply: `Caption: ${captionText}\nAlt text: Four priced rows of shapes.` };
+  return { reply: answerRaises ? raisingReply : reconstructionReply };
 }
+let answerRaises = false;
 
 async function expectEventually(check: () => boolean, timeoutMs: number, message: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -456,6 +445,58 @@ async function checkFeedback(page: Page, panel: FrameLocator): Promise<void> {
   assert.ok(Math.abs(box.y - (button.y + button.height)) < 60 || Math.abs(box.y + box.height - button.y) < 60, 'the feedback is not beside the button');
   await panelScreenshot(page, 'feedback-after-copy');
   await feedback.waitFor({ state: 'hidden', timeout: 10_000 });
+}
+
+/** The panel (of several webviews) whose heading names the figure. */
+async function panelTitled(page: Page, name: string): Promise<FrameLocator> {
+  const frames = page.locator('iframe.webview.ready');
+  let seen: string[] = [];
+  await expectEventuallyAsync(async () => {
+    seen = [];
+    for (let i = 0; i < (await frames.count()); i++) {
+      const heading = frames.nth(i).contentFrame().frameLocator('#active-frame').locator('.title h1');
+      const text = (await heading.count()) ? await heading.innerText() : '';
+      seen.push(text);
+      if (text === name) return true;
+    }
+    return false;
+  }, 30_000, () => `no panel titled ${name}; panels: ${seen.join(', ')}`);
+  const index = seen.indexOf(name);
+  return frames.nth(index).contentFrame().frameLocator('#active-frame');
+}
+
+async function expectEventuallyAsync(check: () => Promise<boolean>, timeoutMs: number, message: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) assert.fail(message());
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Reconstructs the raising figure from the Explorer and reads its panel: an error screen a user can act on. */
+async function checkErrorScreen(page: Page): Promise<void> {
+  answerRaises = true;
+  await showExplorer(page);
+  const row = explorerRow(page, raisingFigure);
+  await row.waitFor({ timeout: 15_000 });
+  const { menu } = await contextMenuWith(page, row, 'Reconstruct Figure', 30_000);
+  // A click that comes right as the menu opens is taken for the end of the right-click; the keyboard is not.
+  await menu.locator('.action-item', { hasText: 'Reconstruct Figure' }).hover();
+  await page.keyboard.press('Enter');
+  await page.locator('.tabs-container .tab', { hasText: `Refigure: ${raisingFigure}` }).waitFor({ timeout: 30_000 });
+  // Two panels are open now: the one whose title names the raising figure.
+  const panel = await panelTitled(page, raisingFigure);
+  await panel.locator('.bar .status.status-error').waitFor({ timeout: 120_000 });
+  await screenshot(page, 'error-code-raises');
+  const text = await panel.locator('#app').innerText();
+  // The message once; the code listing beside it shows the line that raised.
+  const message = `NameError: name '${raisedName}' is not defined`;
+  const mentions = text.split(message).length - 1;
+  assert.equal(mentions, 1, `the error is shown ${mentions} times:\n${text}`);
+  assert.match(text, new RegExp(`\\d+ax\\.plot\\(\\[0\\], \\[0\\], markersize=${raisedName}\\)`), 'the listing shows the line that raised');
+  const lead = panel.locator('.actions vscode-button.lead');
+  assert.equal((await lead.innerText()).trim(), 'Fix Error', 'the lead action of a failed render is Fix Error');
+  assert.doesNotMatch(await panel.locator('.attempts').innerText(), /★/, 'a failed attempt is called best');
 }
 
 interface ModeCase {

@@ -11,9 +11,10 @@ import { startScriptedServer } from '../support/scriptedServer';
 import { replyWith } from '../support/modelBench';
 import { createRenderer } from '../../src/core/render/render';
 import { ReconstructionSession, cachedTextReader } from '../../src/core/reconstruct/session';
-import { confidentTextDifferences } from '../../src/core/fidelity/differences';
+import { confidentTextDifferences, scoreAttempt } from '../../src/core/fidelity/differences';
+import { readImage } from '../../src/core/reconstruct/input';
 import { textKey } from '../../src/core/fidelity/textMatch';
-import { repoRoot, scratch } from '../support/paths';
+import { repoRoot, scratch, stemFixtures } from '../support/paths';
 
 const corpus = join(repoRoot, 'bench', 'corpus');
 const textFixtures = join(repoRoot, 'test', 'fixtures', 'text');
@@ -108,6 +109,40 @@ describe('text fidelity on perturbed redraws', () => {
       assert.ok(Array.isArray(result.differences) && result.verdict);
     });
   }
+});
+
+describe('a second look at the render', () => {
+  test('marks OCR reads as text in both images are not differences; a changed price still is', async (t) => {
+    const renderer = await createRenderer();
+    const tmp = scratch('refigure-secondlook-');
+    try {
+      const original = join(stemFixtures, 'algebra--image305.png');
+      const code = readFileSync(join(textFixtures, 'priced-rows.py'), 'utf8');
+      const readText = cachedTextReader();
+      const session = await ReconstructionSession.open(original, { renderer, workDir: join(tmp.dir, 'work'), readText });
+      const faithful = await session.renderAttempt(code, 'edit');
+      assert.ok(faithful.render.ok, faithful.render.error?.message);
+      const info = await readImage(original);
+      const originalText = await readText(original);
+      const firstLook = scoreAttempt(faithful.render, originalText, info);
+      const describe = (ds: Attempt['differences']) => confidentTextDifferences(ds).map((d) => `${d.kind} '${d.original ?? ''}'→'${d.redraw ?? ''}' (${d.confidence})`);
+      t.diagnostic(`first look: fidelity ${firstLook.metrics?.fidelity}, textF1 ${firstLook.metrics?.textF1}; ${describe(firstLook.differences).join(', ')}`);
+      t.diagnostic(`second look: fidelity ${faithful.metrics?.fidelity}, textF1 ${faithful.metrics?.textF1}; ${describe(faithful.differences).join(', ')}`);
+      assert.ok(describe(firstLook.differences).length > 0, 'OCR reads the marks of the original as text');
+      assert.ok(describe(faithful.differences).length < describe(firstLook.differences).length, 'the second look drops the misreadings the render shares');
+      assert.ok((faithful.metrics?.textF1 ?? 0) > (firstLook.metrics?.textF1 ?? 1));
+
+      // A price the redraw gets wrong is still a difference after the second look.
+      const wrongPrice = await session.renderAttempt(code.replace("'$17'", "'$71'"), 'edit');
+      const named = confidentTextDifferences(wrongPrice.differences).map((d) => `${d.original ?? ''}→${d.redraw ?? ''}`);
+      t.diagnostic(`a wrong price: ${named.join(', ')}`);
+      assert.ok(named.some((n) => n.includes('$71')), `the wrong price is named: ${named.join(', ')}`);
+      assert.ok((wrongPrice.metrics?.fidelity ?? 1) < (faithful.metrics?.fidelity ?? 0));
+    } finally {
+      await renderer.close();
+      tmp.dispose();
+    }
+  });
 });
 
 describe('refinement is told the text differences', () => {

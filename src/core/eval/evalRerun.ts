@@ -10,7 +10,7 @@ import { type ReferenceScore, scoreAgainstReference, sha256File, storedReference
 import { codeFigureNames } from '../fidelity/codeFigures';
 import { type RunEnvironment, environmentChanges } from './runEnvironment';
 import { readImage } from '../reconstruct/input';
-import { scoreAttempt } from '../fidelity/differences';
+import { scoreWithSecondLook } from '../fidelity/differences';
 import { cachedTextReader } from '../reconstruct/session';
 
 /** The originals' text, read once per file version for the whole rerun. */
@@ -110,7 +110,7 @@ async function rerunItem(record: EvalRecord, runDir: string, outDir: string, opt
   }
   // Scored as the run scored it: the pixel figures with the original's text folded in.
   const original = answer.ok ? await originalText(record.image, options.signal).catch(() => undefined) : undefined;
-  const scored = scoreAttempt(answer, original, info);
+  const scored = await scoreWithSecondLook(answer, original, info, originalText, options.signal);
   const rel = (path: string | undefined) => (path ? relative(outDir, path) : null);
   const rendered = answer.ok && scored.metrics !== undefined;
   return {

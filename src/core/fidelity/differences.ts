@@ -1,7 +1,7 @@
 // An attempt's text scored against the original's, folded into its fidelity, and its differences and verdict.
 import type { Difference, DiffRegion, Metrics, RenderOutcome, RenderText, Verdict } from '../types';
 import type { TextBox, TextItem } from './ocr';
-import { matchText, extraWeight, type TextPair } from './textMatch';
+import { matchText, extraWeight, sameText, type TextPair } from './textMatch';
 
 /** How much text disagreement takes off the pixel fidelity: `pixel × (1 − textWeight × (1 − textF1))`. */
 export const textWeight = 0.6;
@@ -72,6 +72,46 @@ function pairConfidence(pair: TextPair, regions: readonly DiffRegion[] | undefin
 }
 
 /**
+ * The second look, at what OCR reads in the render where the original's item is. The disagreement is OCR's,
+ * not the redraw's, when OCR reads there what it read in the original (both images carry the same ink), or,
+ * for an item the redraw lacks, when OCR finds text there though the redraw drew none: that ink is marks
+ * (stars, triangles) OCR takes for text, in the render as in the original.
+ */
+function secondLookClears(pair: TextPair, renderRead: readonly TextItem[] | undefined, renderExact: readonly TextItem[]): boolean {
+  const original = pair.original;
+  if (!renderRead || !original || pair.kind === 'extra') return false;
+  const box = toBox(original.box);
+  const pad = Math.max(2, box[3] * 0.5);
+  const readThere = renderRead.filter((read) => overlaps(box, toBox(read.box), pad));
+  if (readThere.some((read) => sameText(original.text, read.text))) return true;
+  return pair.kind === 'missing' && readThere.length > 0 && !renderExact.some((text) => overlaps(box, toBox(text.box), pad));
+}
+
+/** A reader of an image's text (OCR), boxes in its pixels. */
+export type TextReader = (imagePath: string, signal?: AbortSignal) => Promise<TextItem[]>;
+
+/**
+ * `scoreAttempt`, and when OCR's reading of the original leaves text differences, a second look: the render is
+ * read by the same OCR, and a difference the second look clears is dropped (see `secondLookClears`). The one scoring of the session, the eval and its rerun.
+ */
+export async function scoreWithSecondLook(
+  render: RenderOutcome,
+  original: readonly TextItem[] | undefined,
+  size: { width: number; height: number },
+  read: TextReader | undefined,
+  signal?: AbortSignal,
+): Promise<AttemptScore> {
+  const first = scoreAttempt(render, original, size);
+  const doubtful = first.differences.some((d) => (d.kind === 'text-missing' || d.kind === 'text-different') && (d.confidence ?? 0) > 0);
+  if (!doubtful || !read || !render.ok || !render.png) return first;
+  const renderRead = await read(render.png, signal).catch((error: unknown) => {
+    if (signal?.aborted) throw error;
+    return undefined;
+  });
+  return renderRead ? scoreAttempt(render, original, size, renderRead) : first;
+}
+
+/**
  * textF1 over the matched pairs: 2·S / (2·S + M + E) as in `matchText`, with each unmatched item weighed by
  * its confidence (`pairConfidence`), so OCR's misreadings where the pixels agree cost nothing: S counts
  * same pairs and the pairs whose pixels agree. 1 when neither side has text.
@@ -98,7 +138,12 @@ function weightedTextF1(scored: { pair: TextPair; confidence: number }[], hasAny
  * The text figures, folded fidelity, differences and verdict of one render against the original's text.
  * `original` undefined: the original's text was not read, and the pixel figures stand alone.
  */
-export function scoreAttempt(render: RenderOutcome, original: readonly TextItem[] | undefined, size: { width: number; height: number }): AttemptScore {
+export function scoreAttempt(
+  render: RenderOutcome,
+  original: readonly TextItem[] | undefined,
+  size: { width: number; height: number },
+  renderRead?: readonly TextItem[],
+): AttemptScore {
   if (!render.ok || !render.metrics) return { metrics: render.metrics, differences: [], verdict: { code: 'failed', textDifferences: 0 } };
   const pixel = render.metrics;
   const regions = render.regions;
@@ -106,8 +151,12 @@ export function scoreAttempt(render: RenderOutcome, original: readonly TextItem[
   let metrics: Metrics = { ...pixel };
   let confidentCount = 0;
   if (original) {
-    const comparison = matchText([...original], renderTextItems(render.texts ?? []), size);
-    const scored = comparison.pairs.map((pair) => ({ pair, confidence: pair.kind === 'same' ? 1 : pairConfidence(pair, regions) }));
+    const exact = renderTextItems(render.texts ?? []);
+    const comparison = matchText([...original], exact, size);
+    const scored = comparison.pairs.map((pair) => ({
+      pair,
+      confidence: pair.kind === 'same' ? 1 : secondLookClears(pair, renderRead, exact) ? 0 : pairConfidence(pair, regions),
+    }));
     const textF1 = weightedTextF1(scored, original.length > 0 || (render.texts?.length ?? 0) > 0);
     for (const { pair, confidence } of scored) {
       if (pair.kind === 'same' || confidence === 0) continue;

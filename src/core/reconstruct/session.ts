@@ -29,7 +29,7 @@ import { requireCodeOrBare } from './extract';
 import { requestCaption } from './caption';
 import { traceToCode } from '../offline/offline';
 import { bestAttempt, buildRefineMessages, buildRepairMessages, defaultMinGain, defaultTarget, reachedTarget, renderSummary } from './refine';
-import { confidentTextDifferences, scoreAttempt, verdictOf } from '../fidelity/differences';
+import { type AttemptScore, type TextReader, confidentTextDifferences, scoreWithSecondLook, verdictOf } from '../fidelity/differences';
 import { readText, type OcrCache, createOcrCache, type TextItem } from '../fidelity/ocr';
 import { round3 } from '../../shared/values';
 
@@ -51,7 +51,7 @@ export interface SessionOptions {
 }
 
 /** The original's text items, boxes in its pixels. */
-export type OriginalTextReader = (imagePath: string, signal?: AbortSignal) => Promise<TextItem[]>;
+export type OriginalTextReader = TextReader;
 
 /** A reader of originals' text with its own cache (one per eval run, one for the extension's lifetime). */
 export function cachedTextReader(cache: OcrCache = createOcrCache()): OriginalTextReader {
@@ -491,7 +491,7 @@ export class ReconstructionSession {
   // ── helpers ────────────────────────────────────────────────────────────────
 
   /** Renders code against the original and scores it: pixel figures, the text read beside them, differences, verdict. */
-  private async render(code: string, stem: string, signal: AbortSignal | undefined): Promise<{ render: RenderOutcome } & ReturnType<typeof scoreAttempt>> {
+  private async render(code: string, stem: string, signal: AbortSignal | undefined): Promise<{ render: RenderOutcome } & AttemptScore> {
     const { info } = this;
     // The original's text is read (or found in the cache) while the code renders.
     const text = this.readOriginalText(signal);
@@ -505,11 +505,17 @@ export class ReconstructionSession {
     });
     const original = render.ok ? await text : undefined;
     throwIfAborted(signal);
-    return { render, ...scoreAttempt(render, original, info) };
+    const score = await scoreWithSecondLook(render, original, info, this.textReader(), signal);
+    throwIfAborted(signal);
+    return { render, ...score };
+  }
+
+  private textReader(): OriginalTextReader | undefined {
+    return this.options.readText === undefined ? processTextReader : this.options.readText || undefined;
   }
 
   private readOriginalText(signal: AbortSignal | undefined): Promise<TextItem[] | undefined> {
-    const reader = this.options.readText === undefined ? processTextReader : this.options.readText;
+    const reader = this.textReader();
     if (!reader) return Promise.resolve(undefined);
     this.originalText ??= reader(this.info.path, signal).catch((error: unknown) => {
       this.originalText = undefined;
