@@ -22,6 +22,9 @@ MAX_RENDER_SIDE = 4096
 FRAME_MAGIC = b"\x00REFIGURE-FRAME\x00"
 # Texts reported per render, at most.
 MAX_TEXTS = 500
+# A vector export (SVG or PDF) of the redraw, for papers: larger ones are not sent.
+MAX_EXPORT_BYTES = 32 * 1024 * 1024
+EXPORT_FORMATS = ("svg", "pdf")
 
 
 class _Redirector:
@@ -75,16 +78,37 @@ class FigureTooLarge(ValueError):
     pass
 
 
-def figure_png(plt, redirector, original_savefig, like):
-    """The PNG bytes of the figure the code meant: the last one it saved, else the current one."""
-    figure, kwargs = None, {}
+def chosen_figure(plt, redirector):
+    """The figure the code meant (the last one it saved, else the current one) and the save options kept; None without one."""
     if redirector.figures:
         figure, kwargs = redirector.figures[-1]
+    elif plt.get_fignums():
+        figure, kwargs = plt.gcf(), {}
     else:
-        if not plt.get_fignums():
-            return None, []
-        figure = plt.gcf()
-    keep = {k: v for k, v in kwargs.items() if k in ("bbox_inches", "pad_inches", "facecolor", "edgecolor", "transparent")}
+        return None, {}
+    return figure, {k: v for k, v in kwargs.items() if k in ("bbox_inches", "pad_inches", "facecolor", "edgecolor", "transparent")}
+
+
+def figure_vector(plt, redirector, original_savefig, fmt):
+    """The figure as SVG or PDF, saved by matplotlib itself with the same options, without dates (so the same code gives the same bytes)."""
+    figure, keep = chosen_figure(plt, redirector)
+    if figure is None:
+        return b""
+    buf = io.BytesIO()
+    metadata = {"Date": None} if fmt == "svg" else {"CreationDate": None, "ModDate": None}
+    with plt.rc_context({"svg.hashsalt": "refigure"}):
+        original_savefig(figure, buf, format=fmt, metadata=metadata, **keep)
+    data = buf.getvalue()
+    if len(data) > MAX_EXPORT_BYTES:
+        raise ValueError("the %s is %d bytes, more than the %d allowed" % (fmt.upper(), len(data), MAX_EXPORT_BYTES))
+    return data
+
+
+def figure_png(plt, redirector, original_savefig, like):
+    """The PNG bytes of the figure the code meant: the last one it saved, else the current one."""
+    figure, keep = chosen_figure(plt, redirector)
+    if figure is None:
+        return None, []
     width, height = figure.get_size_inches()
     dpi = figure.dpi
     if max(width, height) * dpi >= 65536:
@@ -143,7 +167,8 @@ def classify(exc, limits):
 def run_child(request, result_fd, matplotlib, plt, read_paths, keep_fds):
     """Runs the model's code with every guard in place and writes one result frame to `result_fd`.
 
-    Frame: the PNG bytes, the JSON header announcing their length, the header's length (4 bytes,
+    Frame: the vector export's bytes (when one was asked for), the PNG bytes, the JSON header announcing both
+    lengths, the header's length (4 bytes,
     big-endian) and a magic trailer. The parent reads it from the end, so anything the code itself
     wrote into the descriptor earlier is ignored.
     """
@@ -157,8 +182,9 @@ def run_child(request, result_fd, matplotlib, plt, read_paths, keep_fds):
     blocked_log = []
     compat = None
 
-    def emit(header, png=b""):
+    def emit(header, png=b"", vector=b""):
         header["png_bytes"] = len(png)
+        header["export_bytes"] = len(vector)
         header["blocked"] = blocked_log[:20]
         if compat is not None:
             try:
@@ -166,7 +192,7 @@ def run_child(request, result_fd, matplotlib, plt, read_paths, keep_fds):
             except BaseException:
                 pass
         data = dumps(header).encode("utf-8")
-        payload = png + data + pack(">I", len(data)) + FRAME_MAGIC
+        payload = vector + png + data + pack(">I", len(data)) + FRAME_MAGIC
         view = memoryview(payload)
         while view:
             n = write(result_fd, view)
@@ -245,12 +271,18 @@ def run_child(request, result_fd, matplotlib, plt, read_paths, keep_fds):
         emit({"ok": False, "error": {"kind": "no-figure", "message": "the code drew no figure"}})
         return
     header = {"ok": True, "texts": texts}
+    vector = b""
+    if request.get("export") in EXPORT_FORMATS:
+        try:
+            vector = figure_vector(plt, redirector, original_savefig, request["export"])
+        except BaseException as exc:
+            header["export_error"] = "%s: %s" % (type(exc).__name__, str(exc)[:200])
     if request.get("artists"):
         try:
             header["artists"] = refigure_artists.describe(redirector.figures[-1][0] if redirector.figures else plt.gcf())
         except Exception as exc:
             header["artists_error"] = "%s: %s" % (type(exc).__name__, str(exc)[:200])
-    emit(header, png)
+    emit(header, png, vector)
 
 
 def child_entry(request, result_fd, output_fd, import_plotting, read_paths):

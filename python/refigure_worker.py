@@ -667,7 +667,7 @@ class Worker:
         if outcome == "disk":
             reply.update(ok=False, error={"kind": "memory", "message": "the code wrote more than %s MiB (or %s files) into its scratch folder" % (limits.get("disk_mb", 512), limits.get("disk_files", 10000))})
             return reply
-        header, png = self.parse_result(child.result)
+        header, png, vector = self.parse_result(child.result)
         blocked = (header or {}).get("blocked") or []
         if isinstance(blocked, list) and blocked:
             notes = "".join("\n[refigure] %s" % clip(b, NOTE_LIMIT) for b in blocked[:20] if isinstance(b, str))
@@ -723,6 +723,13 @@ class Worker:
         else:
             refigure_image.write_new(os.path.join(folder, "out.png"), image=fitted)
         reply.update(ok=True, width=fitted.width, height=fitted.height)
+        export = request.get("export")
+        if export in ("svg", "pdf"):
+            # Written as the child saved it; Node checks it before it goes anywhere near the user's files.
+            if vector:
+                refigure_image.write_new(os.path.join(folder, "out." + export), data=vector)
+            else:
+                reply["export_error"] = clip(header.get("export_error"), MESSAGE_LIMIT) or "the figure could not be saved as %s" % export.upper()
         if like and like.get("file"):
             try:
                 import refigure_compare
@@ -737,23 +744,31 @@ class Worker:
 
     @staticmethod
     def parse_result(data):
+        """The header, the PNG and the vector export of a frame (see refigure_run.run_child); (None, b"", b"") when it is not one."""
+        none = (None, b"", b"")
         tail = len(FRAME_MAGIC) + 4
         if len(data) < tail or bytes(data[-len(FRAME_MAGIC) :]) != FRAME_MAGIC:
-            return None, b""
+            return none
         (size,) = struct.unpack(">I", bytes(data[-tail : -len(FRAME_MAGIC)]))
         end = len(data) - tail
         if size > end:
-            return None, b""
+            return none
         try:
             header = json.loads(bytes(data[end - size : end]).decode("utf-8"))
         except ValueError:
-            return None, b""
+            return none
         if not isinstance(header, dict):
-            return None, b""
-        png_bytes = int(header.get("png_bytes") or 0)
-        if png_bytes > end - size:
-            return None, b""
-        return header, bytes(data[end - size - png_bytes : end - size])
+            return none
+        try:
+            png_bytes = int(header.get("png_bytes") or 0)
+            export_bytes = int(header.get("export_bytes") or 0)
+        except (TypeError, ValueError):
+            return none
+        png_end = end - size
+        if png_bytes < 0 or export_bytes < 0 or png_bytes + export_bytes > png_end:
+            return none
+        png_start = png_end - png_bytes
+        return header, bytes(data[png_start:png_end]), bytes(data[png_start - export_bytes : png_start])
 
     def wait(self, child, rid, timeout, disk):
         """Pumps the child's pipes until it finishes; honours timeout, cancel, ping, shutdown and the disk cap meanwhile."""

@@ -6,7 +6,7 @@ import { RefigureError, describeError, exitCodeFor } from '../core/errors';
 import { renderCode } from '../core/reconstruct/pipeline';
 import { renderSummary } from '../core/reconstruct/refine';
 import { type CliIo, interruptSignal, processIo } from './io';
-import { numberOption, parseCommand, renderOptions, rendererFromFlags, requireFile } from './flags';
+import { numberOption, oneOf, parseCommand, renderOptions, rendererFromFlags, requireFile } from './flags';
 import { formatMetrics, indentedTraceback, runReconstruct, runRefine } from './reconstruct';
 import { runCaption } from './caption';
 import { runEval } from './eval';
@@ -38,6 +38,7 @@ Options:
   --out DIR             output folder
   --python PATH         Python interpreter with matplotlib
   --timeout SECONDS     render time limit (default 30)
+  --export svg|pdf      also save the figure as <name>.svg or <name>.pdf, by matplotlib, for papers
   --sandbox MODE        auto (default: the strongest kernel-enforced layer, else refuse) or none (no isolation, at your own risk)
   --json                print the render JSON on stdout
   -h, --help            this help
@@ -84,7 +85,7 @@ export function reportError(error: unknown, io: CliIo): number {
 }
 
 async function runRender(argv: string[], io: CliIo): Promise<number> {
-  const parsed = parseCommand(argv, { ...renderOptions, json: { type: 'boolean' }, like: { type: 'string' } }, RENDER_USAGE, io);
+  const parsed = parseCommand(argv, { ...renderOptions, json: { type: 'boolean' }, like: { type: 'string' }, export: { type: 'string' } }, RENDER_USAGE, io);
   if (!parsed) return 0;
   const { values, positionals } = parsed;
   if (positionals.length !== 1) throw new RefigureError('usage', `render takes one Python file.\n\n${RENDER_USAGE}`);
@@ -98,11 +99,12 @@ async function runRender(argv: string[], io: CliIo): Promise<number> {
   let stem = basename(codePath, extname(codePath));
   if (resolve(outDir, `${stem}.png`) === imagePath) stem = `${stem}.render`;
   const timeoutMs = numberOption(values.timeout, 'timeout', 30, 0.1) * 1000;
+  const exportFormat = values.export === undefined ? undefined : oneOf(values.export, 'export', ['svg', 'pdf'] as const, 'svg');
   const renderer = await rendererFromFlags(values, io);
   const interrupt = interruptSignal();
   let outcome: RenderOutcome;
   try {
-    outcome = await renderCode({ code, imagePath, renderer, workDir: outDir, stem, renderTimeoutMs: timeoutMs, signal: interrupt.signal });
+    outcome = await renderCode({ code, imagePath, renderer, workDir: outDir, stem, renderTimeoutMs: timeoutMs, signal: interrupt.signal, export: exportFormat });
   } finally {
     interrupt.dispose();
     await renderer.close();
@@ -113,14 +115,19 @@ async function runRender(argv: string[], io: CliIo): Promise<number> {
     render: renderSummary(outcome),
     metrics: outcome.metrics ?? null,
     output: outcome.output ?? '',
+    ...(exportFormat ? { export: outcome.export ?? null, exportError: outcome.exportError ?? null } : {}),
   };
+  // A render without the export asked for has not done what it was asked.
+  const exported = !exportFormat || outcome.export !== undefined;
   if (values.json) io.json(record);
   else if (outcome.ok) {
     io.out(`Rendered ${codePath} (${outcome.seconds.toFixed(2)} s, sandbox ${outcome.sandbox}).\n${formatMetrics(outcome.metrics ?? null)}`);
     io.out(`  render   ${outcome.png}\n`);
     if (outcome.diffPng) io.out(`  diff     ${outcome.diffPng}\n`);
+    if (outcome.export) io.out(`  ${exportFormat}      ${outcome.export}\n`);
+    if (outcome.exportError) io.err(`${outcome.exportError}\n`);
   } else {
     io.out(`Could not render ${codePath}: ${outcome.error?.message ?? 'unknown error'}${indentedTraceback(outcome.error ?? {})}`);
   }
-  return outcome.ok ? 0 : 4;
+  return outcome.ok && exported ? 0 : 4;
 }

@@ -116,6 +116,10 @@ export interface RenderOutcome {
   regions?: DiffRegion[];
   /** The figure's axes and plotting elements, when the request asked for `artists`. */
   artists?: FigureArtists;
+  /** The vector export asked for (`<stem>.svg` or `<stem>.pdf` in the output folder), once checked. */
+  export?: string;
+  /** Why the export asked for is missing while the render itself succeeded. */
+  exportError?: string;
 }
 
 /** A figure as its artists describe it (`python/refigure_artists.py`): what the reference-code figures compare. */
@@ -173,7 +177,11 @@ export interface RenderRequest {
   signal?: AbortSignal;
   /** Also describe the figure's artists (`RenderOutcome.artists`); off by default, it costs a little per render. */
   artists?: boolean;
+  /** Also save the figure as SVG or PDF, by matplotlib itself (`RenderOutcome.export`), for papers. */
+  export?: ExportFormat;
 }
+
+export type ExportFormat = 'svg' | 'pdf';
 
 /** The render service: warm workers, sandboxed children. Implemented in `render.ts`. */
 export interface Renderer {

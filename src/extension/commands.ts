@@ -6,7 +6,7 @@ import { imageGlob, imagePickExclude, isImagePath, orderImagePicks } from '../co
 import { RefigureError, isAbort } from '../core/errors';
 import { resolveEndpoint } from '../core/config';
 import { listModels } from '../core/reconstruct/model';
-import type { Logger, ReconstructionResult } from '../core/types';
+import type { ExportFormat, Logger, ReconstructionResult } from '../core/types';
 import type { PanelOrigin, PickKind } from './api';
 import { Disposable } from './dispose';
 import { actionLabel, reportError, runHostAction } from './hostActions';
@@ -55,6 +55,12 @@ export class Commands extends Disposable {
     register('refigure.refine', (arg?: unknown) => this.panelCommand(arg, (panel) => panel.refine()));
     register('refigure.saveCode', (arg?: unknown, options?: unknown) =>
       this.panelCommand(arg, (panel) => panel.saveNextToImage({ overwrite: overwriteOption(options) })),
+    );
+    register('refigure.exportFigure', (arg?: unknown, options?: unknown) =>
+      this.panelCommand(arg, async (panel) => {
+        const format = formatOption(options) ?? (await pickExportFormat());
+        return format ? panel.exportNextToImage(format, { overwrite: overwriteOption(options) }) : undefined;
+      }),
     );
   }
 
@@ -372,6 +378,19 @@ function attemptOption(options: unknown): number | undefined {
 function overwriteOption(options: unknown): boolean | undefined {
   if (typeof options !== 'object' || options === null || !('overwrite' in options)) return undefined;
   return typeof options.overwrite === 'boolean' ? options.overwrite : undefined;
+}
+
+function formatOption(options: unknown): ExportFormat | undefined {
+  if (typeof options !== 'object' || options === null || !('format' in options)) return undefined;
+  return options.format === 'svg' || options.format === 'pdf' ? options.format : undefined;
+}
+
+async function pickExportFormat(): Promise<ExportFormat | undefined> {
+  const items: (vscode.QuickPickItem & { format: ExportFormat })[] = [
+    { label: 'SVG', description: vscode.l10n.t('for the web and for LaTeX with the svg package'), format: 'svg' },
+    { label: 'PDF', description: vscode.l10n.t('for LaTeX (\\includegraphics)'), format: 'pdf' },
+  ];
+  return (await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Refigure: Export the Redraw') }))?.format;
 }
 
 function activeImageTab(): vscode.Uri | undefined {

@@ -9,7 +9,7 @@ import { ReconstructionSession, type OperationOptions } from '../core/reconstruc
 import { parseResult } from '../core/reconstruct/resultFile';
 import { captionMayGoIn } from './captionQuestion';
 import { captionDescribesFigure } from '../core/reconstruct/caption';
-import type { Attempt, Logger, ModelClient, ProgressEvent, ReconstructionResult } from '../core/types';
+import type { Attempt, ExportFormat, Logger, ModelClient, ProgressEvent, ReconstructionResult } from '../core/types';
 import {
   assertNever,
   defaultWebviewState,
@@ -311,11 +311,15 @@ export class RefigurePanel extends Disposable {
 
   // ── rendering edited code ──────────────────────────────────────────────────
 
-  /** Renders the user's code as a new attempt and shows it; unchanged code is no edit unless `force`. */
+  /**
+   * Renders the user's code as a new attempt and shows it. Code that is already an attempt's is no edit unless
+   * `force`: the editor following the attempt shown saves such code, and a save can be heard after the panel
+   * has moved on to another attempt.
+   */
   private async renderEdited(code: string, force: boolean): Promise<Attempt | undefined> {
     const session = this.latest ? await this.sessionFor() : undefined;
     if (!session?.hasResult) throw new RefigureError('usage', vscode.l10n.t('Reconstruct the figure first.'), undefined, { code: 'no-attempt' });
-    if (!force && session.shown?.code === code) return undefined;
+    if (!force && session.attempts.some((attempt) => attempt.code === code)) return undefined;
     this.liveRun?.abort();
     const controller = new AbortController();
     this.liveRun = controller;
@@ -379,6 +383,8 @@ export class RefigurePanel extends Disposable {
       }
       case 'saveCode':
         return this.saveNextToImage();
+      case 'export':
+        return this.exportNextToImage(request.format);
       case 'refine': {
         const result = await this.refine();
         return result.render.ok ? vscode.l10n.t('Best fidelity {0}.', result.metrics?.fidelity.toFixed(3) ?? '–') : result.render.error?.message;
@@ -492,20 +498,42 @@ export class RefigurePanel extends Disposable {
   /** Writes the attempt shown as `<name>.refigure.py` beside the image, asking before replacing one unless `overwrite` says. */
   async saveNextToImage(options: { overwrite?: boolean } = {}): Promise<string | undefined> {
     const { code } = this.requireResult();
-    const target = join(dirname(this.imagePath), `${stemOf(this.imagePath)}.refigure.py`);
-    if (existsSync(target) && options.overwrite !== true) {
-      if (options.overwrite === false) return vscode.l10n.t('Not saved: {0} already exists.', basename(target));
-      const replace = vscode.l10n.t('Replace');
-      const answer = await vscode.window.showWarningMessage(
-        vscode.l10n.t('{0} already exists. Replace it?', basename(target)),
-        { modal: true },
-        replace,
-      );
-      if (answer !== replace) return vscode.l10n.t('Not saved.');
-    }
+    const target = this.besideImage('py');
+    const refused = await this.refusedOverwrite(target, options.overwrite);
+    if (refused) return refused;
     await vscode.workspace.fs.writeFile(vscode.Uri.file(target), Buffer.from(code, 'utf8'));
     this.host.logger.info(`Saved attempt ${(this.latest?.shown ?? 0) + 1} to ${target}.`);
     return vscode.l10n.t('Saved {0}.', basename(target));
+  }
+
+  /** The attempt shown as SVG or PDF next to the image (`figure.refigure.svg`), saved by matplotlib from its code. */
+  async exportNextToImage(format: ExportFormat, options: { overwrite?: boolean } = {}): Promise<string | undefined> {
+    const shown = this.requireResult();
+    if (!shown.render.ok) throw new RefigureError('usage', vscode.l10n.t('The attempt shown did not render; fix it first.'));
+    const target = this.besideImage(format);
+    const refused = await this.refusedOverwrite(target, options.overwrite);
+    if (refused) return refused;
+    const session = await this.sessionFor();
+    const controller = new AbortController();
+    const made = await withCancellableProgress(vscode.l10n.t('Refigure: saving {0}', basename(target)), controller, () =>
+      session.exportAttempt(format, { attempt: shown.shown, signal: controller.signal }),
+    );
+    await vscode.workspace.fs.writeFile(vscode.Uri.file(target), await readFile(made));
+    this.host.logger.info(`Exported attempt ${shown.shown + 1} as ${format.toUpperCase()} to ${target}.`);
+    return vscode.l10n.t('Saved {0}.', basename(target));
+  }
+
+  private besideImage(extension: string): string {
+    return join(dirname(this.imagePath), `${stemOf(this.imagePath)}.refigure.${extension}`);
+  }
+
+  /** Undefined when `target` may be written: it is new, or replacing it was allowed or confirmed. Else why not. */
+  private async refusedOverwrite(target: string, overwrite: boolean | undefined): Promise<string | undefined> {
+    if (!existsSync(target) || overwrite === true) return undefined;
+    if (overwrite === false) return vscode.l10n.t('Not saved: {0} already exists.', basename(target));
+    const replace = vscode.l10n.t('Replace');
+    const answer = await vscode.window.showWarningMessage(vscode.l10n.t('{0} already exists. Replace it?', basename(target)), { modal: true }, replace);
+    return answer === replace ? undefined : vscode.l10n.t('Not saved.');
   }
 
   private async save(): Promise<void> {

@@ -23,6 +23,8 @@ export function webviewStrings(): Record<string, string> {
     rerender: vscode.l10n.t('Re-render'),
     openCode: vscode.l10n.t('Open Code'),
     saveCode: vscode.l10n.t('Save Code Next to Image'),
+    exportSvg: vscode.l10n.t('Export SVG Next to Image'),
+    exportPdf: vscode.l10n.t('Export PDF Next to Image'),
     refine: vscode.l10n.t('Refine'),
     copy: vscode.l10n.t('Copy'),
     insertAltText: vscode.l10n.t('Insert as Alt Text'),

@@ -1,5 +1,5 @@
 // The messages between the extension host and the Refigure panel's webview, imported by both sides.
-import type { Attempt, Difference, Metrics, Note, Provider, RenderError, Verdict } from '../core/types';
+import type { Attempt, Difference, ExportFormat, Metrics, Note, Provider, RenderError, Verdict } from '../core/types';
 import { isRecord } from './values';
 
 export type PanelStatus = 'idle' | 'streaming' | 'rendering' | 'rendered' | 'error' | 'cancelled';
@@ -107,6 +107,7 @@ export type PanelRequest =
   | { kind: 'openCode'; attempt?: number }
   | { kind: 'rerender' }
   | { kind: 'saveCode' }
+  | { kind: 'export'; format: ExportFormat }
   | { kind: 'refine' }
   | { kind: 'copyCaption' }
   | { kind: 'insertCaption'; target: InsertTarget }
@@ -164,6 +165,7 @@ const requestKinds: Record<PanelRequestKind, true> = {
   openCode: true,
   rerender: true,
   saveCode: true,
+  export: true,
   refine: true,
   copyCaption: true,
   insertCaption: true,
@@ -215,6 +217,8 @@ function parsePanelRequest(data: unknown): PanelRequest | undefined {
       return typeof data.target === 'string' && Object.hasOwn(insertTargets, data.target) ? { kind, target: data.target as InsertTarget } : undefined;
     case 'action':
       return typeof data.action === 'string' && Object.hasOwn(hostActions, data.action) ? { kind, action: data.action as HostAction } : undefined;
+    case 'export':
+      return data.format === 'svg' || data.format === 'pdf' ? { kind, format: data.format } : undefined;
     case 'rerender':
     case 'saveCode':
     case 'refine':

@@ -462,6 +462,30 @@ suite('Refigure commands in a trusted workspace', () => {
     assert.equal(readFileSync(target, 'utf8'), result.code);
   });
 
+  test('Export writes the redraw as SVG and PDF next to the image, saved by matplotlib, and asks before replacing', async function () {
+    this.timeout(120_000);
+    const image = fixtureImage();
+    const stem = join(dirname(image.fsPath), `${basename(image.fsPath, extname(image.fsPath))}.refigure`);
+    for (const ext of ['svg', 'pdf']) {
+      rmSync(`${stem}.${ext}`, { force: true });
+      cleanups.push(() => rmSync(`${stem}.${ext}`, { force: true }));
+    }
+    await serve(answers(lineCode));
+    const result = await reconstructCommand(image);
+    assert.ok(result?.render.ok);
+
+    assert.match((await vscode.commands.executeCommand<string>('refigure.exportFigure', image, { format: 'svg' })) ?? '', /Saved .*\.refigure\.svg/);
+    const svg = readFileSync(`${stem}.svg`, 'utf8');
+    assert.match(svg, /^<\?xml/);
+    assert.match(svg, /<svg[\s>]/);
+    assert.match((await vscode.commands.executeCommand<string>('refigure.exportFigure', image, { format: 'pdf' })) ?? '', /Saved .*\.refigure\.pdf/);
+    assert.equal(readFileSync(`${stem}.pdf`, 'latin1').slice(0, 5), '%PDF-');
+
+    writeFileSync(`${stem}.svg`, 'the user\'s own');
+    assert.match((await vscode.commands.executeCommand<string>('refigure.exportFigure', image, { format: 'svg', overwrite: false })) ?? '', /already exists/);
+    assert.equal(readFileSync(`${stem}.svg`, 'utf8'), 'the user\'s own');
+  });
+
   test('saving the code in its editor re-renders it and the panel shows the edit', async function () {
     this.timeout(120_000);
     const image = fixtureImage();

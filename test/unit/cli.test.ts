@@ -200,6 +200,14 @@ describe('refigure command line', () => {
     const bad = await runCli(['render', badPath, '--like', original, '--out', join(work.dir, 'r')]);
     assert.equal(bad.code, 4, bad.stderr);
     assert.match(bad.stdout, /same first dimension|ValueError/);
+
+    const exported = await runCli(['render', join(work.dir, 'make.py'), '--like', original, '--out', join(work.dir, 'r'), '--export', 'svg']);
+    assert.equal(exported.code, 0, exported.stderr);
+    assert.match(exported.stdout, /svg +\S+make\.svg/);
+    assert.match(readFileSync(join(work.dir, 'r', 'make.svg'), 'utf8'), /^<\?xml[\s\S]*<svg/);
+    const wrongFormat = await runCli(['render', join(work.dir, 'make.py'), '--like', original, '--export', 'eps']);
+    assert.equal(wrongFormat.code, 2);
+    assert.match(wrongFormat.stderr, /--export must be one of svg, pdf/);
   });
 
   it('with no endpoint it says so and reconstructs with the offline trace', async () => {

@@ -1,5 +1,5 @@
 // One reconstruction from scratch, and a render of code against an original: shortcuts over the session for batch work.
-import type { ReconstructionResult, RenderOutcome, Renderer } from '../types';
+import type { ExportFormat, ReconstructionResult, RenderOutcome, Renderer } from '../types';
 import { throwIfAborted } from '../errors';
 import { readImage } from './input';
 import { ReconstructionSession, type ReconstructRequest, type SessionOptions } from './session';
@@ -24,6 +24,8 @@ export interface RenderCodeOptions {
   stem: string;
   renderTimeoutMs?: number;
   signal?: AbortSignal;
+  /** Also save the figure as SVG or PDF (`RenderOutcome.export`). */
+  export?: ExportFormat;
 }
 
 /** Code rendered at the original's size and compared with it, outside any history (`refigure render`). */
@@ -37,5 +39,6 @@ export async function renderCode(options: RenderCodeOptions): Promise<RenderOutc
     stem: options.stem,
     timeoutMs: options.renderTimeoutMs,
     signal: options.signal,
+    export: options.export,
   });
 }

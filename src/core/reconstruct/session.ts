@@ -5,6 +5,7 @@ import { basename } from 'node:path';
 import type {
   Attempt,
   AttemptKind,
+  ExportFormat,
   CaptionStyle,
   ImageInfo,
   Logger,
@@ -336,6 +337,30 @@ export class ReconstructionSession {
     this.showBestUnlessChosen(choices);
     if (best && best !== previousBest && request.caption !== false) await this.captionAttemptIfNeeded(best, request.model, this.captionStyle, request);
     return this.result();
+  }
+
+  /**
+   * The attempt shown (or `attempt`) as SVG or PDF, saved by matplotlib from its code at the figure's own size
+   * (not fitted to the original's): the file in the work folder.
+   */
+  async exportAttempt(format: ExportFormat, options: OperationOptions & { attempt?: number } = {}): Promise<string> {
+    const attempt = this.requireAttempt(options.attempt ?? this.shown?.index);
+    if (!attempt.render.ok) {
+      throw new RefigureError('render', `Attempt ${attempt.index + 1} did not render; only a redraw that rendered can be exported.`, 'Fix the code first.');
+    }
+    this.progress(options, 'render', `Saving attempt ${attempt.index + 1} as ${format.toUpperCase()}`);
+    const render = await this.options.renderer.render({
+      code: attempt.code,
+      outDir: this.options.workDir,
+      stem: `export-${++this.nextStem}`,
+      timeoutMs: this.options.renderTimeoutMs,
+      signal: options.signal,
+      export: format,
+    });
+    throwIfAborted(options.signal);
+    if (!render.ok) throw new RefigureError('render', `The code did not render this time: ${render.error?.message ?? 'unknown error'}`);
+    if (!render.export) throw new RefigureError('render', render.exportError ?? `No ${format.toUpperCase()} was made.`);
+    return render.export;
   }
 
   /** A caption grounded in an attempt's code (default: the one shown); it must have rendered. */

@@ -3,7 +3,7 @@ import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
-import { readRegularFile, readRenderPng, writeOutput } from './renderFiles';
+import { checkVector, maxExportBytes, readRegularFile, readRenderPng, writeOutput } from './renderFiles';
 import { execa, type ResultPromise } from 'execa';
 import { RefigureError, cancelled } from '../errors';
 import { pythonDir } from '../paths';
@@ -12,6 +12,7 @@ import { bwrapArgs, bwrapScratchRoot, chooseLayer, mplConfigDir, scrubbedEnv } f
 import { seatbeltCommand, seatbeltProfile } from './seatbelt';
 import type {
   ConvertRequest,
+  ExportFormat,
   Logger,
   Metrics,
   RenderError,
@@ -101,6 +102,7 @@ interface Reply {
   output?: string;
   seconds?: number;
   compare_error?: string;
+  export_error?: string;
   compat?: string[];
   texts?: RenderText[];
   regions?: DiffRegion[];
@@ -237,6 +239,7 @@ class RenderPool implements RenderService {
           confine: { kernel, landlock: kernel, tmpfs: this.layer === 'landlock' },
           tripwire: this.config.tripwire ?? true,
           artists: request.artists ?? false,
+          export: request.export,
           limits: {
             memory_mb: this.config.memoryLimitMb ?? 2048,
             cpu_s: Math.ceil(timeoutMs / 1000) + 2,
@@ -279,9 +282,27 @@ class RenderPool implements RenderService {
         if (Array.isArray(reply.regions)) outcome.regions = reply.regions;
       }
       if (reply.compare_error) this.logger.warn(`Comparison failed: ${reply.compare_error}`);
+      if (request.export) await this.takeExport(request, request.export, dir, reply, outcome);
       return outcome;
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  /** The vector export the worker wrote under its fixed name, checked (`checkVector`) and written beside the PNG. */
+  private async takeExport(request: RenderRequest, format: ExportFormat, dir: string, reply: Reply, outcome: RenderOutcome): Promise<void> {
+    const what = `${format.toUpperCase()} export`;
+    try {
+      if (reply.export_error) throw new RefigureError('render', `The figure could not be saved as ${format.toUpperCase()}: ${reply.export_error.slice(0, 500)}`);
+      const bytes = await readRegularFile(join(dir, `out.${format}`), maxExportBytes, what);
+      checkVector(bytes, format);
+      const path = join(request.outDir, `${request.stem}.${format}`);
+      await writeOutput(path, bytes);
+      outcome.export = path;
+    } catch (error) {
+      if (!(error instanceof RefigureError)) throw error;
+      outcome.exportError = error.message;
+      this.logger.warn(error.message);
     }
   }
 

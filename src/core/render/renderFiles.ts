@@ -3,6 +3,7 @@
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { RefigureError } from '../errors';
+import type { ExportFormat } from '../types';
 
 /** The largest render or difference map a worker writes: 2 × 4096² pixels, and its bytes. */
 export const maxRenderPixels = 2 * 4096 * 4096;
@@ -40,6 +41,47 @@ export function checkPng(bytes: Buffer, what: string): { width: number; height: 
     throw new RefigureError('render', `The ${what} declares ${width} × ${height} pixels, which no render has.`);
   }
   return { width, height };
+}
+
+/** The largest vector export (SVG or PDF) taken from a render. */
+export const maxExportBytes = 32 * 1024 * 1024;
+
+/**
+ * A vector export must be a figure and nothing that acts: an SVG without scripts, event handlers, foreign
+ * objects, animation or references outside itself (embedded PNGs excepted); a PDF without actions,
+ * JavaScript, links, embedded files or object streams (which would hide dictionaries from this check).
+ * matplotlib writes none of these for a figure; code that makes them is refused, with what was found.
+ */
+export function checkVector(bytes: Buffer, format: ExportFormat): void {
+  const refuse = (why: string) => {
+    throw new RefigureError('render', `The ${format.toUpperCase()} export ${why}; it was not written.`);
+  };
+  if (format === 'pdf') {
+    if (bytes.toString('latin1', 0, 5) !== '%PDF-') refuse('is not a PDF');
+    // Page content is compressed: only the dictionaries outside streams are read.
+    const dictionaries = bytes.toString('latin1').replace(/stream\r?\n[\s\S]*?endstream/g, '');
+    const active = /\/(JavaScript|JS|Launch|EmbeddedFiles?|OpenAction|AA|URI|SubmitForm|ImportData|RichMedia|GoToR|GoToE|ObjStm)\b/.exec(dictionaries);
+    if (active) refuse(`carries /${active[1]}`);
+    return;
+  }
+  // Embedded images are base64, which a check for attributes could misread; comments (matplotlib writes each
+  // text there) are inert.
+  const text = bytes
+    .toString('utf8')
+    .replace(/data:image\/(?:png|jpeg);base64,[A-Za-z0-9+/=\s]*/g, 'data:')
+    .replace(/<!--[\s\S]*?-->/g, '');
+  if (!/^\uFEFF?\s*(?:<\?xml[^>]*\?>\s*)?(?:<!DOCTYPE svg[^>]*>\s*)?<svg[\s>]/.test(text)) refuse('is not an SVG');
+  // Only markup is read: what a figure's labels say is the figure's business.
+  const markup = [...text.matchAll(/<[^>]*>/g)].map((m) => m[0]).join('\n');
+  const styles = [...text.matchAll(/<style\b[^>]*>([\s\S]*?)<\/style>/gi)].map((m) => m[1]).join('\n');
+  const active =
+    /<\s*(script|foreignObject|iframe|embed|object|handler|animate\w*|set)\b/i.exec(markup) ??
+    /\s(on[a-z]+)\s*=/i.exec(markup) ??
+    /(javascript:)/i.exec(markup) ??
+    /((?:href|src)\s*=\s*["'](?!#|data:["']))/i.exec(markup) ??
+    /(url\(\s*["']?(?!#))/i.exec(`${markup}\n${styles}`) ??
+    /(@import)/i.exec(styles);
+  if (active) refuse(`contains ${active[1]}`);
 }
 
 /** Reads a PNG the worker wrote under a fixed name, with every check above. */
