@@ -17,7 +17,7 @@ import {
   type WebviewState,
 } from '../src/shared/protocol';
 import { button, clear, el } from './dom';
-import { initStage, renderStage, setNaturalSize, zoomToBox, setDifferences } from './stage';
+import { comparedAttempt, initStage, renderStage, setNaturalSize, zoomToBox, setDifferences } from './stage';
 import { requests, vscode } from './client';
 
 const root = document.getElementById('app') as HTMLElement;
@@ -165,6 +165,10 @@ function renderActions(): void {
       { label: t('rerender'), run: (a) => send({ kind: 'rerender' }, a) },
       { label: t('saveCode'), run: (a) => send({ kind: 'saveCode' }, a) },
     );
+    // A redraw that rendered can go into a paper as vector graphics.
+    if (view.attempts.find((a) => a.index === view.shown)?.ok) {
+      specs.push({ label: t('exportSvg'), run: (a) => send({ kind: 'export', format: 'svg' }, a) }, { label: t('exportPdf'), run: (a) => send({ kind: 'export', format: 'pdf' }, a) });
+    }
   }
   // The lead first, so it is where the eye starts.
   specs.sort((a, b) => Number(Boolean(b.lead)) - Number(Boolean(a.lead)));
@@ -394,20 +398,82 @@ function renderAttempts(): void {
   attemptsBox.hidden = view.attempts.length === 0;
   if (view.attempts.length === 0) return;
   attemptsBox.append(el('h2', { textContent: t('attempts') }));
+  if (view.attempts.length > 1) attemptsBox.append(trendLine());
+  const compared = comparedAttempt();
   const list = el('ol', { className: 'attempt-list' });
   for (const attempt of view.attempts) {
-    const item = el('li', { className: attempt.index === view.shown ? 'attempt selected' : 'attempt' });
+    const isCompared = compared?.index === attempt.index;
+    const item = el('li', { className: `attempt${attempt.index === view.shown ? ' selected' : ''}${isCompared ? ' compared' : ''}` });
     const tone = attempt.verdict?.tone ?? 'poor';
     const score = attempt.ok ? (attempt.metrics ? attempt.metrics.fidelity.toFixed(3) : '—') : t('failed');
     const label = `${t('attempt')} ${attempt.index + 1} · ${attempt.kind} · ${score} · ${attempt.seconds.toFixed(1)} s${attempt.best && attempt.ok ? ` · ★ ${t('best')}` : ''}`;
-    const pick = el('button', { className: `attempt-pick tone-${tone}`, textContent: label, type: 'button' });
+    const pick = el('button', { className: `attempt-pick tone-${tone}`, type: 'button', title: t('showAttempt') });
+    if (attempt.pngUri) pick.append(el('img', { className: 'thumb', src: attempt.pngUri, alt: '', draggable: false }));
+    pick.append(el('span', { textContent: label }));
     pick.setAttribute('aria-current', String(attempt.index === view.shown));
     pick.addEventListener('click', () => send({ kind: 'showAttempt', attempt: attempt.index }, pick));
+    item.append(pick);
+    // Any attempt that rendered can take the original's place on the stage, against the one shown.
+    if (attempt.pngUri && attempt.index !== view.shown) {
+      const compare: HTMLElement = button(isCompared ? t('comparing') : t('compare'), () => toggleCompare(attempt.index), {
+        secondary: !isCompared,
+        pressed: isCompared,
+        title: t('compareHint'),
+      });
+      compare.classList.add('compare-toggle');
+      item.append(compare);
+    }
     const open: HTMLElement = button(t('openCode'), () => send({ kind: 'openCode', attempt: attempt.index }, open), { secondary: true });
-    item.append(pick, open);
+    item.append(open);
     list.append(item);
   }
   attemptsBox.append(list);
+}
+
+function toggleCompare(index: number): void {
+  state.compareWith = state.compareWith === index ? undefined : index;
+  saveState();
+  renderStage();
+  renderAttempts();
+}
+
+/** Fidelity over the attempts: a line through those that rendered, a cross for each that did not; the shown one filled, the compared one ringed. */
+function trendLine(): Element {
+  const svgNs = 'http://www.w3.org/2000/svg';
+  const width = 240;
+  const height = 48;
+  const pad = 6;
+  const n = view.attempts.length;
+  const x = (i: number) => pad + (n === 1 ? 0 : (i * (width - 2 * pad)) / (n - 1));
+  const y = (f: number) => height - pad - Math.max(0, Math.min(1, f)) * (height - 2 * pad);
+  const svg = document.createElementNS(svgNs, 'svg');
+  svg.setAttribute('class', 'trend');
+  svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
+  svg.setAttribute('role', 'img');
+  const fidelities = view.attempts.map((a) => (a.ok && a.metrics ? a.metrics.fidelity : undefined));
+  svg.setAttribute('aria-label', `${t('trend')}: ${fidelities.map((f, i) => `${i + 1}: ${f === undefined ? t('failed') : f.toFixed(3)}`).join(', ')}`);
+  const points = fidelities.flatMap((f, i) => (f === undefined ? [] : [`${x(i)},${y(f)}`]));
+  const line = document.createElementNS(svgNs, 'polyline');
+  line.setAttribute('points', points.join(' '));
+  line.setAttribute('class', 'trend-line');
+  svg.append(line);
+  const compared = comparedAttempt()?.index;
+  fidelities.forEach((f, i) => {
+    if (f === undefined) {
+      const cross = document.createElementNS(svgNs, 'path');
+      cross.setAttribute('d', `M${x(i) - 3},${height - pad - 3} l6,6 m0,-6 l-6,6`);
+      cross.setAttribute('class', 'trend-failed');
+      svg.append(cross);
+      return;
+    }
+    const dot = document.createElementNS(svgNs, 'circle');
+    dot.setAttribute('cx', String(x(i)));
+    dot.setAttribute('cy', String(y(f)));
+    dot.setAttribute('r', i === view.shown || i === compared ? '4' : '2.5');
+    dot.setAttribute('class', `trend-dot${i === view.shown ? ' shown' : ''}${i === compared ? ' compared' : ''}`);
+    svg.append(dot);
+  });
+  return svg;
 }
 
 function renderAll(): void {

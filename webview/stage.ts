@@ -126,22 +126,26 @@ export function renderStage(): void {
   const attempt = ctx.shownAttempt();
   const view = ctx.view();
   const renderSrc = attempt?.pngUri;
-  const original = view.originalUri;
+  // A against B: another attempt in the original's place, when one is chosen and it rendered.
+  const against = comparedAttempt();
+  const original = against?.pngUri ?? view.originalUri;
+  const baseName = against ? `${t('attempt')} ${against.index + 1}` : t('original');
+  const renderName = against && attempt ? `${t('attempt')} ${attempt.index + 1}` : t('render');
   switch (state.mode) {
     case 'side': {
-      const left = makeViewport(t('original'));
-      left.append(makeLayer(original, t('original')).box);
-      const right = makeViewport(t('render'));
-      right.append(makeLayer(renderSrc, t('render')).box);
+      const left = makeViewport(baseName);
+      left.append(makeLayer(original, baseName).box);
+      const right = makeViewport(renderName);
+      right.append(makeLayer(renderSrc, renderName).box);
       if (!renderSrc) right.append(el('p', { className: 'empty', textContent: emptyText(attempt) }));
       viewports = [left, right];
       break;
     }
     case 'swipe':
     case 'onion': {
-      const vp = makeViewport(state.mode === 'swipe' ? `${t('original')} | ${t('render')}` : `${t('original')} + ${t('render')}`);
-      vp.append(makeLayer(original, t('original')).box);
-      topLayer = makeLayer(renderSrc, t('render'), 'top');
+      const vp = makeViewport(state.mode === 'swipe' ? `${baseName} | ${renderName}` : `${baseName} + ${renderName}`);
+      vp.append(makeLayer(original, baseName).box);
+      topLayer = makeLayer(renderSrc, renderName, 'top');
       vp.append(topLayer.box);
       if (state.mode === 'swipe') {
         swipeDivider = el('div', { className: 'divider', role: 'slider', tabIndex: 0, ariaLabel: t('swipePosition') });
@@ -153,7 +157,8 @@ export function renderStage(): void {
       break;
     }
     case 'diff': {
-      const vp = makeViewport(t('diff'));
+      // The difference map is the shown attempt's against the original, also while two attempts are compared.
+      const vp = makeViewport(against ? `${t('diff')}: ${t('original')} · ${renderName}` : t('diff'));
       vp.append(makeLayer(attempt?.diffUri, t('diff')).box);
       if (!attempt?.diffUri) vp.append(el('p', { className: 'empty', textContent: attempt?.pngUri ? t('noDiff') : emptyText(attempt) }));
       viewports = [vp];
@@ -175,6 +180,13 @@ export function renderStage(): void {
   renderLegend();
   drawMarks();
   applyTransform();
+}
+
+/** The attempt compared with the one shown (A), when the user chose one that rendered and is not the one shown. */
+export function comparedAttempt(): AttemptView | undefined {
+  if (state.compareWith === undefined) return undefined;
+  const chosen = ctx.view().attempts.find((a) => a.index === state.compareWith);
+  return chosen?.pngUri && chosen.index !== ctx.shownAttempt()?.index ? chosen : undefined;
 }
 
 function renderLegend(): void {

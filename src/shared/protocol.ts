@@ -148,6 +148,8 @@ export interface WebviewState {
   panY: number;
   opacity: number;
   swipe: number;
+  /** An attempt compared with the one shown, in place of the original (A against B); absent: the original. */
+  compareWith?: number;
 }
 
 export function defaultWebviewState(imagePath: string): WebviewState {
@@ -242,6 +244,7 @@ export function parseWebviewState(data: unknown): WebviewState | undefined {
     panY: finiteIn(data.panY, -1e6, 1e6) ?? base.panY,
     opacity: finiteIn(data.opacity, 0, 1) ?? base.opacity,
     swipe: finiteIn(data.swipe, 0, 1) ?? base.swipe,
+    ...(isIndex(data.compareWith) ? { compareWith: data.compareWith } : {}),
   };
 }
 

@@ -147,6 +147,7 @@ test('a figure in the Explorer opens the Refigure panel from its context menu', 
       checkWidthsAndThemes(page, panel),
     );
     await t.test('feedback after Copy appears beside the button, inside the window, and goes away', () => checkFeedback(page, panel));
+    await t.test('after Refine, any two attempts compare on the stage, with thumbnails and the fidelity trend', () => checkCompareAttempts(page, panel));
     await t.test('an answer that raises: its error once, Fix Error leads, and the failed attempt is not called best', () => checkErrorScreen(page));
   } finally {
     if (workbench) await workbench.close();
@@ -445,6 +446,37 @@ async function checkFeedback(page: Page, panel: FrameLocator): Promise<void> {
   assert.ok(Math.abs(box.y - (button.y + button.height)) < 60 || Math.abs(box.y + box.height - button.y) < 60, 'the feedback is not beside the button');
   await panelScreenshot(page, 'feedback-after-copy');
   await feedback.waitFor({ state: 'hidden', timeout: 10_000 });
+}
+
+/** Refines once (a second attempt), then puts the attempt not shown against the one shown. */
+async function checkCompareAttempts(page: Page, panel: FrameLocator): Promise<void> {
+  await panel.locator('.actions vscode-button:not([hidden])', { hasText: 'Refine' }).first().click();
+  await panel.locator('.attempt-list .attempt').nth(1).waitFor({ timeout: 120_000 });
+  await panel.locator('.bar .status.status-rendered').waitFor({ timeout: 120_000 });
+  const thumbs = panel.locator('.attempt-list .attempt-pick img.thumb');
+  assert.equal(await thumbs.count(), 2, 'each attempt that rendered has its thumbnail');
+  assert.equal(await panel.locator('svg.trend circle.trend-dot').count(), 2, 'the trend has a point per attempt');
+  const toggle = panel.locator('.attempt-list vscode-button.compare-toggle');
+  assert.equal(await toggle.count(), 1, 'only the attempt not shown offers Compare');
+  const other = await panel.locator('.attempt-list .attempt:not(.selected) .attempt-pick span').innerText();
+  const shown = await panel.locator('.attempt-list .attempt.selected .attempt-pick span').innerText();
+  const number = (label: string) => /Attempt (\d+)/.exec(label)?.[1];
+  await toggle.click();
+  await panel.locator('.attempt.compared').waitFor({ timeout: 10_000 });
+  await panel.locator('.toolbar vscode-button', { hasText: 'Side by side' }).click();
+  await panel.locator('.stage.mode-side').waitFor({ timeout: 10_000 });
+  const labels = await panel.locator('.stage .viewport-label').allInnerTexts();
+  assert.deepEqual(labels, [`Attempt ${number(other)}`, `Attempt ${number(shown)}`], 'A against B on the stage');
+  const sources = await panel.locator('.stage img').evaluateAll((images) => images.map((i) => i.getAttribute('src')));
+  assert.equal(new Set(sources).size, 2, 'two different renders side by side');
+  assert.equal(await panel.locator('svg.trend circle.trend-dot.compared').count(), 1);
+  await screenshot(page, 'compare-two-attempts');
+  mkdirSync(resultsDir, { recursive: true });
+  await panel.locator('.attempts').screenshot({ path: join(resultsDir, 'attempts-thumbnails-trend.png') });
+  // Again: back to the original.
+  await toggle.click();
+  await panel.locator('.attempt.compared').waitFor({ state: 'detached', timeout: 10_000 });
+  assert.equal((await panel.locator('.stage .viewport-label').allInnerTexts())[0], 'Original');
 }
 
 /** The panel (of several webviews) whose heading names the figure. */

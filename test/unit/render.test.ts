@@ -224,7 +224,10 @@ test('a pool of two runs two renders at the same time', async () => {
   try {
     // Each render prints when it started and ended (renders cannot see each other's folders): the two
     // spans overlap only if both ran at once.
-    const code = ['import time', 'start = time.time()', 'time.sleep(1.0)', 'print("span", start, time.time())', simplePlot].join('\n');
+    const code = ['import time', 'start = time.time()', 'time.sleep(1.5)', 'print("span", start, time.time())', simplePlot].join('\n');
+    // Both workers first: on a loaded machine one can take longer to start than a render takes.
+    await Promise.all(['warm-a', 'warm-b'].map((stem) => renderer.render({ code: simplePlot, outDir: out.dir, stem })));
+    assert.equal(renderer.workerPids().length, 2, 'two renders waiting start a second worker');
     const [a, b] = await Promise.all([
       renderer.render({ code, like, outDir: out.dir, stem: 'a', timeoutMs: 20_000 }),
       renderer.render({ code, like, outDir: out.dir, stem: 'b', timeoutMs: 20_000 }),
