@@ -147,7 +147,9 @@ test('a figure in the Explorer opens the Refigure panel from its context menu', 
       checkWidthsAndThemes(page, panel),
     );
     await t.test('feedback after Copy appears beside the button, inside the window, and goes away', () => checkFeedback(page, panel));
-    await t.test('after Refine, any two attempts compare on the stage, with thumbnails and the fidelity trend', () => checkCompareAttempts(page, panel));
+    await t.test('Refine: the progress ring turns on; then any two attempts compare on the stage, with thumbnails and the fidelity trend', () =>
+      checkCompareAttempts(page, panel),
+    );
     await t.test('an answer that raises: its error once, Fix Error leads, and the failed attempt is not called best', () => checkErrorScreen(page));
   } finally {
     if (workbench) await workbench.close();
@@ -176,12 +178,14 @@ const raisedName = 'undefined_marker_size';
 const raisingReply = reconstructionReply.replace('plt.show()', `ax.plot([0], [0], markersize=${raisedName})`);
 
 /** Code for the reconstruction request (code that raises for the raising figure); a caption in the asked-for format for the caption request. */
-function scriptedModel(request: RecordedRequest): { reply: string } {
+function scriptedModel(request: RecordedRequest): { reply: string; chunkSize?: number; delayMs?: number } {
   const asksForCaption = /Alt text:/.test(JSON.stringify(request.body ?? ''));
   if (asksForCaption) return { reply: `Caption: ${captionText}\nAlt text: Four priced rows of shapes.` };
-  return { reply: answerRaises ? raisingReply : reconstructionReply };
+  // A slow answer streams for a few seconds, so the panel's progress can be watched.
+  return { reply: answerRaises ? raisingReply : reconstructionReply, ...(answerSlowly ? { chunkSize: 8, delayMs: 25 } : {}) };
 }
 let answerRaises = false;
+let answerSlowly = false;
 
 async function expectEventually(check: () => boolean, timeoutMs: number, message: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -450,7 +454,10 @@ async function checkFeedback(page: Page, panel: FrameLocator): Promise<void> {
 
 /** Refines once (a second attempt), then puts the attempt not shown against the one shown. */
 async function checkCompareAttempts(page: Page, panel: FrameLocator): Promise<void> {
+  answerSlowly = true;
   await panel.locator('.actions vscode-button:not([hidden])', { hasText: 'Refine' }).first().click();
+  await checkProgressTurns(panel);
+  answerSlowly = false;
   await panel.locator('.attempt-list .attempt').nth(1).waitFor({ timeout: 120_000 });
   await panel.locator('.bar .status.status-rendered').waitFor({ timeout: 120_000 });
   const thumbs = panel.locator('.attempt-list .attempt-pick img.thumb');
@@ -477,6 +484,26 @@ async function checkCompareAttempts(page: Page, panel: FrameLocator): Promise<vo
   await toggle.click();
   await panel.locator('.attempt.compared').waitFor({ state: 'detached', timeout: 10_000 });
   assert.equal((await panel.locator('.stage .viewport-label').allInnerTexts())[0], 'Original');
+}
+
+/** While the model answers, the progress ring is one element whose animation runs on (it is not rebuilt). */
+async function checkProgressTurns(panel: FrameLocator): Promise<void> {
+  const ring = panel.locator('.progress vscode-progress-ring, vscode-progress-ring').first();
+  await ring.waitFor({ state: 'visible', timeout: 30_000 });
+  const read = () =>
+    ring.evaluate((element) => {
+      const marked = (element as { refigureProbe?: boolean }).refigureProbe === true;
+      (element as { refigureProbe?: boolean }).refigureProbe = true;
+      type Running = { playState: string; currentTime: unknown };
+      const animations: Running[] = [...(element.shadowRoot?.getAnimations?.() ?? []), ...element.getAnimations({ subtree: true })];
+      return { marked, running: animations.filter((a) => a.playState === 'running').length, time: Math.max(0, ...animations.map((a) => Number(a.currentTime ?? 0))) };
+    });
+  const first = await read();
+  await new Promise((r) => setTimeout(r, 1_200));
+  const later = await read();
+  assert.ok(later.marked, 'the progress ring was rebuilt while it turned');
+  assert.ok(first.running > 0 && later.running > 0, `no animation runs on the progress ring: ${JSON.stringify({ first, later })}`);
+  assert.ok(later.time > first.time, `the ring's animation did not advance: ${JSON.stringify({ first, later })}`);
 }
 
 /** The panel (of several webviews) whose heading names the figure. */
