@@ -1,4 +1,5 @@
-// `npm run bench`: render speed (cold subprocess vs render service vs in-process floor), compare speed, throughput, worker memory.
+// `npm run bench`: render speed (cold subprocess vs render service vs in-process floor), compare speed, throughput, worker memory,
+// and OCR (time, cache, recall and precision against the text the corpus programs draw).
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,9 @@ import { readImage } from '../src/core/reconstruct/input';
 import { traceToCode } from '../src/core/offline/offline';
 import { startScriptedServer } from '../test/support/scriptedServer';
 import { createHash } from 'node:crypto';
+import { OcrReader, createOcrCache, readText } from '../src/core/fidelity/ocr';
+import { matchText } from '../src/core/fidelity/textMatch';
+import { renderTextItems } from '../src/core/fidelity/differences';
 import { copyFileSync } from 'node:fs';
 
 const DPI = 100;
@@ -77,15 +81,68 @@ async function coldSubprocess(python: string, programs: Program[], dir: string):
   return times;
 }
 
-/** (c) The floor: one warm interpreter that execs each program and saves it; only exec + savefig is timed. */
-async function inProcessFloor(python: string, root: string, dir: string): Promise<Map<string, number>> {
-  const { stdout } = await execa(python, [join(root, 'bench', 'renderCorpus.py'), '--out', dir, '--repeat', '2']);
-  const times = new Map<string, number>();
+/**
+ * (c) The floor: one warm interpreter that execs each program and saves it; only exec + savefig is timed. Each
+ * program is also saved with its texts recorded as the worker records them, the two kinds of run interleaved.
+ */
+async function inProcessFloor(python: string, root: string, dir: string): Promise<Map<string, { plain: number; texts: number }>> {
+  const { stdout } = await execa(python, [join(root, 'bench', 'renderCorpus.py'), '--out', dir, '--repeat', '3', '--texts']);
+  const times = new Map<string, { plain: number; texts: number }>();
   for (const line of stdout.trim().split('\n')) {
-    const r = JSON.parse(line) as { name: string; seconds: number };
-    times.set(r.name, r.seconds);
+    const r = JSON.parse(line) as { name: string; seconds: number; textsSeconds: number };
+    times.set(r.name, { plain: r.seconds, texts: r.textsSeconds });
   }
   return times;
+}
+
+/**
+ * OCR as the session runs it: a 1-megapixel original read by a reader that was not running (start-up included),
+ * then again, then from the cache; and every corpus PNG read and matched against the texts its program draws
+ * (read exactly from the render service's render of it), for recall and precision.
+ */
+async function ocrBench(renderer: RenderService, root: string, programs: Program[], dir: string) {
+  mkdirSync(dir, { recursive: true });
+  const reader = new OcrReader(join(root, 'dist'));
+  try {
+    const source = programs.find((p) => p.stem === '13_line_chart') ?? (programs[0] as Program);
+    const big = join(dir, 'one-megapixel.png');
+    await renderer.convertImage({ input: source.png, output: big, format: 'png', width: 1000, height: 1000 });
+    let t = performance.now();
+    await reader.read(big);
+    const firstMs = performance.now() - t;
+    t = performance.now();
+    await reader.read(big);
+    const againMs = performance.now() - t;
+    const cache = createOcrCache();
+    await readText(big, { reader, cache });
+    t = performance.now();
+    for (let i = 0; i < 100; i++) await readText(big, { reader, cache });
+    const cachedMs = (performance.now() - t) / 100;
+    const rows: { figure: string; ms: number; exact: number; read: number; same: number }[] = [];
+    for (const p of programs) {
+      const started = performance.now();
+      const read = await readText(p.png, { reader });
+      const ms = performance.now() - started;
+      const drawn = await renderer.render({ code: p.code, like: { path: p.png, width: p.width, height: p.height }, outDir: dir, stem: p.stem, timeoutMs: 60_000 });
+      const exact = renderTextItems(drawn.texts ?? []);
+      const matched = matchText(read, exact, p);
+      rows.push({ figure: p.stem, ms: Math.round(ms), exact: exact.length, read: read.length, same: matched.counts.same });
+    }
+    const same = rows.reduce((a, r) => a + r.same, 0);
+    const exactTotal = rows.reduce((a, r) => a + r.exact, 0);
+    const readTotal = rows.reduce((a, r) => a + r.read, 0);
+    return {
+      oneMegapixel: { firstMs: Math.round(firstMs), againMs: Math.round(againMs), cachedMs: Math.round(cachedMs * 1000) / 1000 },
+      corpusMedianMs: median(rows.map((r) => r.ms)),
+      figures: rows.length,
+      recall: Math.round((same / Math.max(1, exactTotal)) * 1000) / 1000,
+      precision: Math.round((same / Math.max(1, readTotal)) * 1000) / 1000,
+      counts: { same, drawn: exactTotal, read: readTotal },
+      rows,
+    };
+  } finally {
+    await reader.dispose();
+  }
 }
 
 /** Resident memory (kB) of a process and all its descendants, from /proc. */
@@ -280,6 +337,18 @@ export async function main(argv: string[]): Promise<void> {
   const progress = (message: string) => {
     if (!json) process.stderr.write(`… ${message}\n`);
   };
+  if (argv.includes('--ocr-only')) {
+    // Quick look at OCR alone: time, cache, and recall and precision on the corpus.
+    const renderer = await createRenderer({ python: info, concurrency: 1 });
+    try {
+      const o = await ocrBench(renderer, root, programs, join(work, 'ocr'));
+      process.stdout.write(`${JSON.stringify({ ...o, rows: undefined })}\n`);
+    } finally {
+      await renderer.close();
+      rmSync(work, { recursive: true, force: true });
+    }
+    return;
+  }
   if (argv.includes('--eval-only')) {
     // Quick look at the CLI's eval against cold subprocesses, without the rest of the bench.
     const evalPrograms = programs.slice(0, 16);
@@ -298,7 +367,8 @@ export async function main(argv: string[]): Promise<void> {
 
     progress('(c) in-process floor (one warm interpreter)');
     const floorMap = await inProcessFloor(python, root, join(work, 'floor'));
-    const floor = programs.map((p) => floorMap.get(p.stem) ?? NaN);
+    const floor = programs.map((p) => floorMap.get(p.stem)?.plain ?? NaN);
+    const floorTexts = programs.map((p) => floorMap.get(p.stem)?.texts ?? NaN);
 
     progress('(b) render service, one worker');
     const renderer = await createRenderer({ python: info, concurrency: 1 });
@@ -326,9 +396,12 @@ export async function main(argv: string[]): Promise<void> {
     const replyRenderer = await createRenderer({ python: info, concurrency: 1 });
     let reply: number[];
     let offline: Awaited<ReturnType<typeof offlineTrace>> | undefined;
+    let ocr: Awaited<ReturnType<typeof ocrBench>> | undefined;
     try {
       await replyRenderer.render({ code: 'import matplotlib.pyplot as plt\nplt.plot([0, 1])', outDir: join(work, 'reply'), stem: 'warm', timeoutMs: 60_000 });
       reply = await replyToResult(replyRenderer, programs, join(work, 'reply'));
+      progress('OCR: a 1-megapixel original, the cache, and recall and precision on the corpus');
+      ocr = await ocrBench(replyRenderer, root, programs, join(work, 'ocr'));
       const fixtures = join(root, '..', 'shared', 'fixtures', 'stem');
       if (!argv.includes('--no-offline') && existsSync(fixtures)) {
         progress('offline trace over the shared STEM fixtures');
@@ -374,6 +447,10 @@ export async function main(argv: string[]): Promise<void> {
       replyToResultMs: ms(median(reply)),
       // What compare + diff add to a render at the corpus's own sizes, as a share of the median render.
       compareShareOfMedianRender: ratio(median(serviceLike.times) - medService, medService),
+      // What recording the render's texts adds to exec + savefig, in one interpreter, runs interleaved.
+      textsShareOfFloor: ratio(median(floorTexts) - medFloor, medFloor),
+      ocr: ocr ? { ...ocr, rows: undefined } : null,
+      ocrRows: ocr?.rows ?? [],
       throughputRatio: batches.length === 2 ? ratio((batches[1] as { figuresPerSecond: number }).figuresPerSecond, (batches[0] as { figuresPerSecond: number }).figuresPerSecond) : null,
       offline: offline ? { ...offline, rows: undefined } : null,
       offlineRows: offline?.rows ?? [],
@@ -408,6 +485,7 @@ export async function main(argv: string[]): Promise<void> {
     lines.push(row(['(b)/(c)', `${result.ratios.serviceOverFloor}×`], w1));
     lines.push(row(['service render vs committed PNG, min fidelity', String(result.serviceReproducesCorpus.minFidelity)], w1));
     lines.push(row(['compare + diff, share of the median render', `${Math.round(result.compareShareOfMedianRender * 100)} %`], w1));
+    lines.push(row(["recording the render's texts, share of (c)", `${Math.round(result.textsShareOfFloor * 100)} %`], w1));
     lines.push(row(['model reply → panel-ready result (median)', `${result.replyToResultMs} ms`], w1));
     lines.push(row(['first render, service not yet running', `${result.firstRenderMs.service} ms`], w1));
     lines.push(row(['    vs a cold subprocess of the same figure', `${result.firstRenderMs.coldSubprocess} ms (${result.firstRenderMs.ratio}×)`], w1));
@@ -434,6 +512,12 @@ export async function main(argv: string[]): Promise<void> {
     lines.push(row([`cold \`python file.py\` × ${result.eval.figures}`, result.eval.coldSubprocessSeconds, '—'], w4));
     for (const e of result.eval.runs) lines.push(row([`refigure eval --concurrency ${e.concurrency}`, e.seconds, e.startupSeconds], w4));
     lines.push(`cold / eval = ${result.eval.coldOverEval}× (concurrency 1), ${result.eval.coldOverEvalConcurrency2}× (concurrency 2); eval concurrency 2 / 1 = ${result.eval.concurrency2OverConcurrency1}×`);
+    if (ocr) {
+      lines.push('');
+      lines.push(`OCR (Tesseract in a worker thread, bundled English data)`);
+      lines.push(`  a 1-megapixel original: ${ocr.oneMegapixel.firstMs} ms the first time (reader start-up included), ${ocr.oneMegapixel.againMs} ms again, ${ocr.oneMegapixel.cachedMs} ms from the cache`);
+      lines.push(`  the ${ocr.figures} corpus figures: median ${ocr.corpusMedianMs} ms; recall ${ocr.recall} (${ocr.counts.same} of ${ocr.counts.drawn} texts drawn), precision ${ocr.precision} (${ocr.counts.same} of ${ocr.counts.read} read)`);
+    }
     if (offline) {
       const o = offline;
       lines.push('');

@@ -8,6 +8,9 @@ Run with a Python that has matplotlib (the one setup recorded: `node scripts/run
         # render into DIR and compare each render with the committed PNG (prints JSON lines)
     python bench/renderCorpus.py --out DIR --repeat 2
         # the in-process floor: "seconds" is the warm second run of exec + savefig
+    python bench/renderCorpus.py --out DIR --repeat 2 --texts
+        # also "textsSeconds": the same with the render's texts recorded as the worker records them,
+        # the runs of both kinds interleaved
 
 Every program runs in this one process with a fresh namespace, matplotlib's defaults
 restored, the Agg backend and `plt.show()` a no-op; the current figure is saved at a
@@ -47,8 +50,8 @@ def programs(selectors):
     return chosen
 
 
-def render(program, png):
-    """Run one program and save its current figure; returns the seconds spent."""
+def render(program, png, texts=False):
+    """Run one program and save its current figure (recording its texts when asked); returns the seconds spent."""
     with open(program, encoding="utf-8") as f:
         source = f.read()
     plt.close("all")
@@ -60,7 +63,15 @@ def render(program, png):
     plt.show = lambda *args, **kwargs: None
     try:
         exec(compile(source, program, "exec"), namespace)
-        plt.gcf().savefig(png, dpi=DPI)
+        if texts:
+            import refigure_text
+
+            with refigure_text.recording_texts() as recording:
+                plt.gcf().savefig(png, dpi=DPI)
+            width, height = plt.gcf().canvas.get_width_height()
+            recording.items(width, height)
+        else:
+            plt.gcf().savefig(png, dpi=DPI)
     finally:
         plt.show = show
         plt.close("all")
@@ -73,20 +84,28 @@ def main(argv):
     parser.add_argument("--out", help="folder for the PNGs (default: beside each program)")
     parser.add_argument("--check", action="store_true", help="compare each render with the committed PNG")
     parser.add_argument("--repeat", type=int, default=1, help="render each program N times; 'seconds' is the last (warm) run")
+    parser.add_argument("--texts", action="store_true", help="also time renders that record their texts ('textsSeconds')")
     args = parser.parse_args(argv)
     if args.check and not args.out:
         parser.error("--check needs --out DIR so the committed PNGs are not overwritten")
     if args.out:
         os.makedirs(args.out, exist_ok=True)
     compare_files = None
-    if args.check:
+    if args.check or args.texts:
         sys.path.insert(0, os.path.join(os.path.dirname(HERE), "python"))
+    if args.check:
         from refigure_compare import compare_files  # noqa: E402
     for program in programs(args.programs):
         stem = os.path.basename(program)[:-3]
         png = os.path.join(args.out or os.path.dirname(program), stem + ".png")
-        runs = [render(program, png) for _ in range(max(1, args.repeat))]
+        runs, text_runs = [], []
+        for _ in range(max(1, args.repeat)):
+            runs.append(render(program, png))
+            if args.texts:
+                text_runs.append(render(program, png, texts=True))
         record = {"name": stem, "png": png, "seconds": round(runs[-1], 4), "firstSeconds": round(runs[0], 4)}
+        if text_runs:
+            record["textsSeconds"] = round(text_runs[-1], 4)
         if compare_files is not None:
             committed = program[:-3] + ".png"
             record["metrics"] = compare_files(committed, png) if os.path.exists(committed) else None

@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { imageGlob, imagePickExclude, isImagePath, orderImagePicks } from '../core/reconstruct/imagePick';
-import { RefigureError, isAbort } from '../core/errors';
+import { RefigureError, describeError, isAbort } from '../core/errors';
 import { resolveEndpoint } from '../core/config';
 import { listModels } from '../core/reconstruct/model';
 import type { ExportFormat, Logger, ReconstructionResult } from '../core/types';
@@ -35,6 +35,8 @@ export class Commands extends Disposable {
   private readonly pickShown = this._register(new vscode.EventEmitter<PickKind>());
   /** Fires when a quick pick (of the workspace's images, of the endpoint's models) is on screen, its items loaded. */
   readonly onDidShowPick = this.pickShown.event;
+  /** Errors a panel's notice shows, so that no notification says them again. */
+  private readonly shownInPanel = new WeakSet<object>();
 
   constructor(private readonly deps: CommandDeps) {
     super();
@@ -97,7 +99,13 @@ export class Commands extends Disposable {
     const panel = this.deps.panels.open(imagePath);
     if (origin.kind !== 'file' || panel.getOrigin().kind === 'file') panel.setOrigin(origin);
     void this.offerEndpointOnce();
-    return panel.reconstruct();
+    try {
+      return await panel.reconstruct();
+    } catch (error) {
+      // The panel shows it, with its buttons, beside the figure.
+      if (typeof error === 'object' && error !== null) this.shownInPanel.add(error);
+      throw error;
+    }
   }
 
   /** The same, with errors reported to the user; undefined when it failed or was cancelled. */
@@ -105,7 +113,7 @@ export class Commands extends Disposable {
     try {
       return await this.reconstruct(image, origin);
     } catch (error) {
-      this.reportError(error);
+      this.reportUnlessShown(error);
       return undefined;
     }
   }
@@ -116,7 +124,7 @@ export class Commands extends Disposable {
       if (!target) return undefined;
       return await this.reconstruct(target.image, target.origin);
     } catch (error) {
-      this.reportError(error);
+      this.reportUnlessShown(error);
       return undefined;
     }
   }
@@ -343,6 +351,15 @@ export class Commands extends Disposable {
 
   reportError(error: unknown): void {
     reportError(error, this.deps.logger);
+  }
+
+  /** A notification only for what no panel shows: an error of a panel's run is in its notice already, and in the log. */
+  private reportUnlessShown(error: unknown): void {
+    if (typeof error === 'object' && error !== null && this.shownInPanel.has(error)) {
+      if (!isAbort(error)) this.deps.logger.error(describeError(error));
+      return;
+    }
+    this.reportError(error);
   }
 }
 

@@ -1,13 +1,13 @@
 // Drives the real VS Code workbench in Chromium: right-click a figure in the Explorer, Reconstruct Figure, look at the panel.
 import * as assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
 import type { FrameLocator, Locator, Page } from 'playwright-core';
 import { viewModes, type ViewMode } from '../../src/shared/protocol';
 import { repoRoot, scratch, stemFixtures } from '../support/paths';
-import { startScriptedServer, type RecordedRequest } from '../support/scriptedServer';
+import { startScriptedServer, type RecordedRequest, type Step } from '../support/scriptedServer';
 
 type Host = typeof import('../host/codeServerHost.mjs');
 
@@ -83,6 +83,7 @@ test('a figure in the Explorer opens the Refigure panel from its context menu', 
   mkdirSync(join(workspace.dir, 'figures'));
   copyFileSync(join(stemFixtures, fixture), join(workspace.dir, 'figures', fixture));
   copyFileSync(join(stemFixtures, fixture), join(workspace.dir, 'figures', raisingFigure));
+  copyFileSync(join(stemFixtures, fixture), join(workspace.dir, 'figures', refusedFigure));
 
   const model = await startScriptedServer(scriptedModel);
   const server = await host.startCodeServer({
@@ -150,7 +151,11 @@ test('a figure in the Explorer opens the Refigure panel from its context menu', 
     await t.test('Refine: the progress ring turns on; then any two attempts compare on the stage, with thumbnails and the fidelity trend', () =>
       checkCompareAttempts(page, panel),
     );
+    await t.test('Export SVG writes the redraw next to the image', () => checkExport(panel, join(workspace.dir, 'figures')));
     await t.test('an answer that raises: its error once, Fix Error leads, and the failed attempt is not called best', () => checkErrorScreen(page));
+    await t.test('a refused key: Retry leads, Use Offline Trace is offered and, clicked, redraws offline with no trace of the failed run', () =>
+      checkRefusedKeyScreen(page),
+    );
   } finally {
     if (workbench) await workbench.close();
     await server.stop();
@@ -178,7 +183,8 @@ const raisedName = 'undefined_marker_size';
 const raisingReply = reconstructionReply.replace('plt.show()', `ax.plot([0], [0], markersize=${raisedName})`);
 
 /** Code for the reconstruction request (code that raises for the raising figure); a caption in the asked-for format for the caption request. */
-function scriptedModel(request: RecordedRequest): { reply: string; chunkSize?: number; delayMs?: number } {
+function scriptedModel(request: RecordedRequest): Step {
+  if (answerRefuses) return { status: 401, body: { error: { message: 'Incorrect API key provided.', type: 'invalid_request_error', code: 'invalid_api_key' } } };
   const asksForCaption = /Alt text:/.test(JSON.stringify(request.body ?? ''));
   if (asksForCaption) return { reply: `Caption: ${captionText}\nAlt text: Four priced rows of shapes.` };
   // A slow answer streams for a few seconds, so the panel's progress can be watched.
@@ -186,6 +192,9 @@ function scriptedModel(request: RecordedRequest): { reply: string; chunkSize?: n
 }
 let answerRaises = false;
 let answerSlowly = false;
+let answerRefuses = false;
+/** A copy of the fixture whose reconstruction the endpoint refuses (a wrong key). */
+const refusedFigure = 'refused.png';
 
 async function expectEventually(check: () => boolean, timeoutMs: number, message: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -506,6 +515,16 @@ async function checkProgressTurns(panel: FrameLocator): Promise<void> {
   assert.ok(later.time > first.time, `the ring's animation did not advance: ${JSON.stringify({ first, later })}`);
 }
 
+/** Runs a command by its title from the command palette (F1). */
+async function runCommand(page: Page, title: string): Promise<void> {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ timeout: 10_000 });
+  await input.fill(`>${title}`);
+  await page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 10_000 });
+  await page.keyboard.press('Enter');
+}
+
 /** The panel (of several webviews) whose heading names the figure. */
 async function panelTitled(page: Page, name: string): Promise<FrameLocator> {
   const frames = page.locator('iframe.webview.ready');
@@ -532,19 +551,59 @@ async function expectEventuallyAsync(check: () => Promise<boolean>, timeoutMs: n
   }
 }
 
-/** Reconstructs the raising figure from the Explorer and reads its panel: an error screen a user can act on. */
-async function checkErrorScreen(page: Page): Promise<void> {
-  answerRaises = true;
+/** Reconstructs a figure from its Explorer menu and returns its panel (one of several). */
+async function reconstructFromExplorer(page: Page, name: string): Promise<FrameLocator> {
+  // One panel at a time: webviews of editor groups pushed aside are not always drawn.
+  await runCommand(page, 'View: Close All Editors');
+  await page.locator('iframe.webview').first().waitFor({ state: 'detached', timeout: 15_000 });
   await showExplorer(page);
-  const row = explorerRow(page, raisingFigure);
+  const row = explorerRow(page, name);
   await row.waitFor({ timeout: 15_000 });
   const { menu } = await contextMenuWith(page, row, 'Reconstruct Figure', 30_000);
   // A click that comes right as the menu opens is taken for the end of the right-click; the keyboard is not.
   await menu.locator('.action-item', { hasText: 'Reconstruct Figure' }).hover();
   await page.keyboard.press('Enter');
-  await page.locator('.tabs-container .tab', { hasText: `Refigure: ${raisingFigure}` }).waitFor({ timeout: 30_000 });
+  await page.locator('.tabs-container .tab', { hasText: `Refigure: ${name}` }).waitFor({ timeout: 30_000 });
+  return panelTitled(page, name);
+}
+
+async function checkExport(panel: FrameLocator, folder: string): Promise<void> {
+  const target = join(folder, `${basename(fixture, '.png')}.refigure.svg`);
+  await panel.locator('.actions vscode-button', { hasText: 'Export SVG' }).click();
+  await expectEventually(() => existsSync(target), 60_000, `${target} was not written`);
+  await expectEventually(() => /<svg[\s>]/.test(readFileSync(target, 'utf8')), 10_000, `${target} is not an SVG`);
+}
+
+/** The endpoint refuses the key: the panel says so once, leads with Retry, and offers the offline trace. */
+async function checkRefusedKeyScreen(page: Page): Promise<void> {
+  answerRefuses = true;
+  const panel = await reconstructFromExplorer(page, refusedFigure);
+  await panel.locator('.bar .status.status-error').waitFor({ timeout: 60_000 });
+  await page.waitForTimeout(1_000);
+  await screenshot(page, 'error-key-refused');
+  // Said once, beside the figure: no notification repeats what the panel's notice says.
+  assert.equal(await page.locator('.notification-toast', { hasText: 'refused the API key' }).count(), 0, 'a notification repeats the notice');
+  const notice = panel.locator('.notice .notice-line');
+  assert.match(await notice.innerText(), /key/i);
+  const offered = (await notice.locator('vscode-button').allInnerTexts()).map((s) => s.trim());
+  assert.ok(offered.includes('Use Offline Trace'), `the notice offers ${offered.join(', ')}`);
+  assert.equal((await panel.locator('.actions vscode-button.lead').innerText()).trim(), 'Retry');
+  const text = await panel.locator('#app').innerText();
+  assert.equal(text.split('Incorrect API key provided').length - 1, 1, `the refusal is told ${text.split('Incorrect API key provided').length - 1} times:\n${text}`);
+  answerRefuses = false;
+  await notice.locator('vscode-button', { hasText: 'Use Offline Trace' }).click();
+  await panel.locator('.bar .status.status-rendered').waitFor({ timeout: 120_000 });
+  await panel.locator('.chip-offline').waitFor({ timeout: 10_000 });
+  const after = await panel.locator('#app').innerText();
+  assert.doesNotMatch(after, /Incorrect API key/, 'the failed run\'s message stays after the offline redraw');
+  await screenshot(page, 'offline-after-refused-key');
+}
+
+/** Reconstructs the raising figure from the Explorer and reads its panel: an error screen a user can act on. */
+async function checkErrorScreen(page: Page): Promise<void> {
+  answerRaises = true;
   // Two panels are open now: the one whose title names the raising figure.
-  const panel = await panelTitled(page, raisingFigure);
+  const panel = await reconstructFromExplorer(page, raisingFigure);
   await panel.locator('.bar .status.status-error').waitFor({ timeout: 120_000 });
   await screenshot(page, 'error-code-raises');
   const text = await panel.locator('#app').innerText();

@@ -284,7 +284,7 @@ export class ReconstructionSession {
       const base = bestAttempt(made);
       if (base) await this.timed('refine', () => this.refineFrom(base, { ...request, model, preset, rounds: request.refine ?? 0, target: request.target ?? defaultTarget }));
     } else {
-      this.note('offline', 'No model endpoint configured: the offline trace provider was used. It traces shapes and colours; it does not perceive content.');
+      this.note('offline', 'The offline trace made this redraw: it traces shapes and colours and reads the text; it does not perceive content.');
       this.progress(request, 'model', 'Tracing the figure offline (no model)');
       // Text read with confidence is written as text, not traced.
       const texts = await this.readOriginalText(signal);
