@@ -225,9 +225,11 @@ export class Commands extends Disposable {
   }
 
   /** A quick pick that resolves with the item accepted, or undefined when dismissed. */
-  private pick<T extends vscode.QuickPickItem>(kind: PickKind, items: T[], options: { title: string; placeholder: string; active?: T }): Promise<T | undefined> {
+  private pick<T extends vscode.QuickPickItem>(kind: PickKind, items: T[], options: { title: string; placeholder: string; active?: T; keepOpen?: boolean }): Promise<T | undefined> {
     const pick = vscode.window.createQuickPick<T>();
     pick.title = options.title;
+    // A pick shown after other work (a request) stays until answered; Escape still closes it.
+    pick.ignoreFocusOut = options.keepOpen ?? false;
     pick.placeholder = options.placeholder;
     pick.matchOnDescription = true;
     pick.items = items;
@@ -257,13 +259,10 @@ export class Commands extends Disposable {
       if (!config) {
         throw new RefigureError('endpoint', vscode.l10n.t('No model endpoint is configured.'), vscode.l10n.t('Set refigure.endpoint first.'), { code: 'no-model' });
       }
-      const models = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Refigure: asking {0} for its models', config.baseURL), cancellable: true },
-        (_progress, token) => {
-          const controller = new AbortController();
-          token.onCancellationRequested(() => controller.abort());
-          return listModels(config, controller.signal);
-        },
+      // In the status bar: the list comes within seconds (or its own timeout), and a notification would take
+      // the focus the quick pick then needs.
+      const models = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: vscode.l10n.t('Refigure: asking {0} for its models', config.baseURL) }, () =>
+        listModels(config),
       );
       if (models.length === 0) {
         throw new RefigureError('endpoint', vscode.l10n.t('{0} lists no models.', config.baseURL), vscode.l10n.t('Name the model in the refigure.model setting.'));
@@ -273,6 +272,7 @@ export class Commands extends Disposable {
         title: vscode.l10n.t('Refigure: Model'),
         placeholder: vscode.l10n.t('The models {0} serves', config.baseURL),
         active: items.find((item) => item.label === current),
+        keepOpen: true,
       });
       if (!picked) return undefined;
       const settings = vscode.workspace.getConfiguration('refigure');
