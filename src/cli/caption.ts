@@ -7,7 +7,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { CaptionStyle, ReconstructionResult } from '../core/types';
 import { RefigureError, describeError, exitCodeFor, isAbort } from '../core/errors';
 import { reconstruct } from '../core/reconstruct/pipeline';
-import { captionGuard, captionStyles } from '../core/reconstruct/caption';
+import { captionDescribesFigure, captionGuard, captionStyles } from '../core/reconstruct/caption';
 import { findPython } from '../core/render/python';
 import { linkTargetPath } from '../core/documents/markdownImage';
 import { NotebookEditor, type NotebookFigure, describeFigure, figureBytes, findFigures, parseNotebook } from '../core/documents/notebook';
@@ -30,7 +30,8 @@ Options:
   --endpoint URL        OpenAI-compatible base URL (default: $REFIGURE_ENDPOINT, $OPENAI_BASE_URL)
   --model NAME          model name (default: $REFIGURE_MODEL, or the endpoint's only model)
   --api-key-env VAR     read the API key from environment variable VAR
-  --offline             trace the figures without a model (its captions describe shapes and colours only)
+  --offline             trace and report the figures without a model; no caption is written (the
+                        trace describes shapes and colours, not the figure)
   --python PATH         Python interpreter with matplotlib (default: $REFIGURE_PYTHON, then discovery)
   --timeout SECONDS     render time limit per figure (default 30)
   --request-timeout S   model request time limit (default 600)
@@ -46,7 +47,7 @@ Exit codes: 0 done, 2 bad usage or input, 3 model endpoint error, 4 a figure did
 export interface FigureReport {
   figure: string;
   id: string;
-  status: 'captioned' | 'not-rendered' | 'text-differs' | 'skipped' | 'failed';
+  status: 'captioned' | 'traced' | 'not-rendered' | 'text-differs' | 'skipped' | 'failed';
   message?: string;
   fidelity?: number;
   /** Index of the caption cell in the written notebook. */
@@ -111,10 +112,10 @@ export async function runCaption(argv: string[], io: CliIo): Promise<number> {
     throw new RefigureError(
       'usage',
       'Captions need a model endpoint, and none is configured (--endpoint or REFIGURE_ENDPOINT).',
-      'Configure one, or pass --offline to insert the offline trace\'s notes (shapes and colours only).',
+      'Configure one, or pass --offline to trace and report the figures (nothing is written).',
     );
   }
-  if (!model) io.err('Offline: the figures are traced without a model; the captions describe shapes and colours, not content.\n');
+  if (!model) io.err('Offline: the figures are traced and reported; no caption is written, as the trace describes shapes and colours, not the figure.\n');
   const logger = cliLogger(io, Boolean(values.verbose));
   const renderer = await rendererFromFlags(values, io);
   const workDir = await mkdtemp(join(tmpdir(), 'refigure-caption-'));
@@ -162,6 +163,12 @@ export async function runCaption(argv: string[], io: CliIo): Promise<number> {
         continue;
       }
       report.fidelity = result.metrics?.fidelity;
+      // As in the extension: the trace's notes never go into a document.
+      if (!captionDescribesFigure(result)) {
+        report.status = 'traced';
+        report.message = 'offline trace; no caption written';
+        continue;
+      }
       if (!caption.trim()) {
         report.status = 'failed';
         report.message = result.notes.find((note) => note.code === 'caption-failed')?.message ?? 'no caption came back';
@@ -179,7 +186,6 @@ export async function runCaption(argv: string[], io: CliIo): Promise<number> {
       const placed = editor.upsertCaption(figure, caption, style);
       report.status = 'captioned';
       report.replaced = placed.replaced;
-      if (result.provider === 'offline') report.message = 'offline trace';
       if (guard.code === 'text-differs') report.message = `${report.message ? `${report.message}, ` : ''}written with --force although ${guard.reason}`;
     }
   } finally {
@@ -336,6 +342,9 @@ function summarize(reports: FigureReport[], target: string, wrote: boolean): str
         what = `${report.replaced ? 'caption replaced' : 'caption added'}${report.captionCell !== undefined ? ` (cell ${report.captionCell + 1})` : ''}`;
         if (report.fidelity !== undefined) what += `, fidelity ${report.fidelity.toFixed(3)}`;
         if (report.message) what += `, ${report.message}`;
+        break;
+      case 'traced':
+        what = `traced${report.fidelity !== undefined ? `, fidelity ${report.fidelity.toFixed(3)}` : ''}: ${report.message ?? ''}`;
         break;
       case 'not-rendered':
         what = `not rendered: ${report.message ?? ''}`;

@@ -202,6 +202,17 @@ describe('refigure caption', () => {
 
     it('no endpoint and no --offline: captions need a model', () =>
       expectRefusal('analysis.ipynb', undefined, ['--out', 'traced.ipynb'], /Captions need a model endpoint.*--offline/s));
+
+    it('--offline traces and reports every figure and writes nothing, as the extension does', async () => {
+      const before = readdirSync(dir).sort();
+      const content = readFileSync(notebook, 'utf8');
+      const run = await runCli(['analysis.ipynb', '--out', 'traced.ipynb', '--offline'], dir);
+      assert.equal(run.code, 0, run.stderr);
+      assert.equal((run.stdout.match(/traced, fidelity \d\.\d{3}: offline trace; no caption written/g) ?? []).length, 2, run.stdout);
+      assert.match(run.stdout, /No figure was captioned; nothing was written\./);
+      assert.deepEqual(readdirSync(dir).sort(), before, 'no notebook written');
+      assert.equal(readFileSync(notebook, 'utf8'), content);
+    });
     it('a notebook that is not JSON', () => expectRefusal('script.ipynb', 'import numpy as np\n', ['--out', 'x.ipynb', '--offline'], /script\.ipynb is not JSON.*jupytext/s));
 
     it('an nbformat 3 notebook', () =>
