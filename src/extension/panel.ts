@@ -66,6 +66,8 @@ export class RefigurePanel extends Disposable {
   private origin: PanelOrigin = { kind: 'file' };
   private run: AbortController | undefined;
   private liveRun: AbortController | undefined;
+  /** The code editor's follows of the attempt shown, one after another. */
+  private following: Promise<unknown> = Promise.resolve();
   private liveTimer: ReturnType<typeof setTimeout> | undefined;
   private lastProgressPost = 0;
   /** While an operation runs: whether it asks a model or runs the offline trace (unknown until the endpoint is read). */
@@ -469,9 +471,17 @@ export class RefigurePanel extends Disposable {
 
   /**
    * Brings an open code editor to the attempt shown, through a WorkspaceEdit (undoable) and a save. Unsaved edits
-   * of the user's are replaced only when they say so.
+   * of the user's are replaced only when they say so. One follow at a time: an edit made while the previous
+   * follow's save is in flight is refused by VS Code ("changed in the meantime"), and each follow reads the
+   * attempt shown when its turn comes.
    */
-  private async followShown(): Promise<void> {
+  private followShown(): Promise<void> {
+    const turn = this.following.then(() => this.followShownNow());
+    this.following = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private async followShownNow(): Promise<void> {
     const document = this.openCodeDocument();
     const code = this.latest?.code;
     if (!document || code === undefined || document.getText() === code) return;

@@ -221,7 +221,7 @@ async function resetBetweenTests(): Promise<void> {
   await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
   await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   await until(() => api.panels().length === 0, 'every Refigure panel to close', 10_000);
-  for (const key of ['endpoint', 'model', 'renderTimeoutSeconds']) {
+  for (const key of ['endpoint', 'model', 'renderTimeoutSeconds', 'candidates']) {
     if (vscode.workspace.getConfiguration('refigure').inspect(key)?.globalValue !== undefined) await setSetting(key, undefined);
   }
   for (const server of servers.splice(0)) await server.close();
@@ -339,6 +339,20 @@ suite('Refigure commands in a trusted workspace', () => {
     assert.ok(result?.render.ok, JSON.stringify(result?.render.error));
     assert.equal(result.model, 'beta-vl');
     assert.equal((server.chatRequests()[0]?.body as { model?: string }).model, 'beta-vl');
+  });
+
+  test('As in the CLI: a blank model name is filled in from /models when the endpoint serves one, and refigure.candidates asks for that many answers', async function () {
+    this.timeout(120_000);
+    const image = fixtureImage();
+    const server = await serve([{ models: ['only-vl'] }, ...answers(lineCode)], '');
+    await setSetting('candidates', 2);
+    const result = await reconstructCommand(image);
+    assert.ok(result?.render.ok, JSON.stringify(result?.render.error));
+    assert.equal(result.model, 'only-vl');
+    const asked = server.chatRequests()[0]?.body as { model?: string; n?: number };
+    assert.equal(asked.model, 'only-vl');
+    assert.equal(asked.n, 2);
+    assert.deepEqual(result.attempts.map((a) => a.kind), ['candidate', 'candidate']);
   });
 
   test('Cancel while the answer streams: the panel says cancelled, the request is dropped, nothing renders', async function () {
