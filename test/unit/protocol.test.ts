@@ -93,6 +93,18 @@ test('a request without an answer rejects with a timeout error, and a late answe
   assert.equal(tracker.settle({ type: 'response', id, ok: true }), false);
 });
 
+test('an accepted request has no deadline: a long Refine is answered, not timed out', async () => {
+  const sent: WebviewMessage[] = [];
+  const tracker = new RequestTracker((m) => sent.push(m), 20);
+  const pending = tracker.send({ kind: 'refine' });
+  const id = (sent[0] as Extract<WebviewMessage, { type: 'request' }>).id;
+  assert.equal(tracker.accepted(id), true);
+  // Well past the 20 ms within which a request must be taken.
+  await new Promise((resolve) => setTimeout(resolve, 120));
+  assert.equal(tracker.settle({ type: 'response', id, ok: true, message: 'Best fidelity 0.990.' }), true);
+  assert.equal(await pending, 'Best fidelity 0.990.');
+});
+
 test('dispose rejects what is still pending; a failing post rejects at once', async () => {
   const tracker = new RequestTracker(() => {}, 60_000);
   const pending = tracker.send({ kind: 'copyCaption' });
