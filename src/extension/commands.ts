@@ -4,7 +4,6 @@ import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { imageGlob, imagePickExclude, isImagePath, orderImagePicks } from '../core/reconstruct/imagePick';
 import { RefigureError, describeError, isAbort } from '../core/errors';
-import { resolveEndpoint } from '../core/config';
 import { listModels } from '../core/reconstruct/model';
 import type { ExportFormat, Logger, ReconstructionResult } from '../core/types';
 import type { PanelOrigin, PickKind } from './api';
@@ -13,7 +12,7 @@ import { actionLabel, reportError, runHostAction } from './hostActions';
 import { imageAtCursor, replaceAltText } from './markdown';
 import { insertLatexCaption, isLatexDocument, latexImageAtCursor } from './latex';
 import type { PanelManager, RefigurePanel } from './panel';
-import { apiKeySecret, type RenderService } from './services';
+import { apiKeySecret, settingsEndpoint, type RenderService } from './services';
 import type { Settings } from './settings';
 import { captionDescribesFigure } from '../core/reconstruct/caption';
 import { captionMayGoIn } from './captionQuestion';
@@ -254,8 +253,8 @@ export class Commands extends Disposable {
    */
   async chooseModel(): Promise<string | undefined> {
     try {
-      const { endpoint, model: current } = this.deps.settings.current;
-      const config = resolveEndpoint({ endpoint, model: '', apiKey: await this.deps.secrets.get(apiKeySecret) });
+      const current = this.deps.settings.current.model;
+      const config = await settingsEndpoint(this.deps.settings, this.deps.secrets, { anyModel: true });
       if (!config) {
         throw new RefigureError('endpoint', vscode.l10n.t('No model endpoint is configured.'), vscode.l10n.t('Set refigure.endpoint first.'), { code: 'no-model' });
       }

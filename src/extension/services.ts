@@ -174,11 +174,21 @@ export class RenderService extends Disposable {
  * a blank model name is filled in from the endpoint's `/models` when it serves one, as the CLI does.
  */
 export async function endpointConfig(settings: Settings, secrets: vscode.SecretStorage): Promise<EndpointConfig | undefined> {
+  const config = await settingsEndpoint(settings, secrets);
+  return config && endpointErrors(() => completeModel(config, listModels, vscode.l10n.t('Choose one (Refigure: Choose Model) or name it in the refigure.model setting.')));
+}
+
+/** The endpoint and key as the settings and SecretStorage give them, the model name as set (or blank, `anyModel`), not yet completed. */
+export async function settingsEndpoint(settings: Settings, secrets: vscode.SecretStorage, options: { anyModel?: boolean } = {}): Promise<EndpointConfig | undefined> {
   const { endpoint, model } = settings.current;
   const apiKey = await secrets.get(apiKeySecret);
+  return endpointErrors(async () => resolveEndpoint({ endpoint, model: options.anyModel ? '' : model, apiKey }));
+}
+
+/** A setting the endpoint cannot use is the endpoint's error, with the way to fix it. */
+async function endpointErrors<T>(work: () => Promise<T>): Promise<T> {
   try {
-    const config = resolveEndpoint({ endpoint, model, apiKey });
-    return config && (await completeModel(config, listModels, vscode.l10n.t('Choose one (Refigure: Choose Model) or name it in the refigure.model setting.')));
+    return await work();
   } catch (error) {
     if (error instanceof RefigureError && error.kind === 'usage') {
       throw new RefigureError('endpoint', error.message, error.hint ?? vscode.l10n.t('Fix the refigure.endpoint setting.'), { code: error.code });
