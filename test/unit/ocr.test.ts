@@ -3,7 +3,7 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
-import { OcrReader, cleanWord, createOcrCache, readText } from '../../src/core/fidelity/ocr';
+import { OcrReader, type TextBox, cleanWord, createOcrCache, readText } from '../../src/core/fidelity/ocr';
 import { sameText } from '../../src/core/fidelity/textMatch';
 import { chartFixtures, repoRoot, scratch, stemFixtures } from '../support/paths';
 
@@ -41,6 +41,72 @@ describe('reading known figures', () => {
   test('names in a table (DynaMath statistics)', async () => {
     const texts = (await readText(join(stemFixtures, 'statistics--image3.png'), { reader })).map((i) => i.text);
     for (const name of ['Arianna', 'Joel', 'Carson', 'Nate', 'Damon', 'Henry']) assert.ok(found(texts, name), `${name} in ${texts.join(' | ')}`);
+  });
+});
+
+describe('reading regions', () => {
+  const inside = (box: TextBox, area: TextBox) => {
+    const cx = box.x + box.width / 2, cy = box.y + box.height / 2;
+    return cx >= area.x && cx <= area.x + area.width && cy >= area.y && cy <= area.y + area.height;
+  };
+  const around = (box: TextBox, pad: number): TextBox => ({ x: box.x - pad, y: box.y - pad, width: box.width + 2 * pad, height: box.height + 2 * pad });
+
+  test('only the text inside the boxes is read, as the whole reading reads it there', async () => {
+    const figure = join(stemFixtures, 'plane-geometry--image26.png');
+    const whole = await readText(figure, { reader });
+    const degrees = whole.find((i) => i.text === '30°');
+    assert.ok(degrees, whole.map((i) => i.text).join(' | '));
+    const area = around(degrees.box, 8);
+    const part = await readText(figure, { reader, regions: [area] });
+    assert.deepEqual(part.map((i) => i.text), ['30°']);
+    const read = part[0]!.box;
+    assert.ok(Math.abs(read.x - degrees.box.x) <= 2 && Math.abs(read.y - degrees.box.y) <= 2, `${JSON.stringify(read)} vs ${JSON.stringify(degrees.box)}`);
+    assert.ok(whole.filter((i) => !inside(i.box, area)).length > 0, 'the figure has text outside the region');
+  });
+
+  test('a label written upwards is read in its region, in the figure\'s pixels', async () => {
+    const figure = join(chartFixtures, 'line_1.png');
+    const whole = await readText(figure, { reader });
+    const label = whole.find((i) => sameText(i.text, 'Classification Accuracy (%)'));
+    assert.ok(label?.rotated, whole.map((i) => i.text).join(' | '));
+    const part = await readText(figure, { reader, regions: [around(label.box, 10)] });
+    const again = part.find((i) => sameText(i.text, 'Classification Accuracy (%)'));
+    assert.ok(again?.rotated, part.map((i) => i.text).join(' | '));
+    assert.ok(Math.abs(again.box.y - label.box.y) <= 3 && Math.abs(again.box.x - label.box.x) <= 3, `${JSON.stringify(again.box)} vs ${JSON.stringify(label.box)}`);
+    assert.ok(part.length < whole.length);
+  });
+
+  test('a region with no ink reads nothing', async () => {
+    assert.deepEqual(await readText(join(stemFixtures, 'plane-geometry--image26.png'), { reader, regions: [{ x: 0, y: 0, width: 12, height: 12 }] }), []);
+  });
+});
+
+describe('a reader of two threads', () => {
+  test('reads figures side by side with the results of one thread; a read cancelled while waiting rejects, the rest go on', async () => {
+    const pair = new OcrReader(join(repoRoot, 'dist'), 2);
+    try {
+      const figures = [join(stemFixtures, 'plane-geometry--image26.png'), join(stemFixtures, 'statistics--image3.png'), join(chartFixtures, 'line_1.png')];
+      const controller = new AbortController();
+      const reads = figures.map((f) => readText(f, { reader: pair }));
+      // Both threads are busy: this one waits, and is cancelled while it waits.
+      const waiting = readText(figures[0]!, { reader: pair, signal: controller.signal });
+      controller.abort();
+      await assert.rejects(waiting, (e: Error & { kind?: string }) => e.kind === 'cancelled');
+      const side = await Promise.all(reads);
+      for (const [i, figure] of figures.entries()) assert.deepEqual(side[i], await readText(figure, { reader }), figure);
+    } finally {
+      await pair.dispose();
+    }
+  });
+
+  test('dispose rejects the reads that wait for a thread', async () => {
+    const one = new OcrReader(join(repoRoot, 'dist'), 1);
+    const outcomes = Promise.allSettled([one.read(join(stemFixtures, 'plane-geometry--image26.png')), one.read(join(stemFixtures, 'statistics--image3.png'))]);
+    await one.dispose();
+    const [running, waiting] = await outcomes;
+    assert.equal(running?.status, 'rejected');
+    assert.equal(waiting?.status, 'rejected');
+    assert.equal((waiting as PromiseRejectedResult).reason.kind, 'cancelled');
   });
 });
 

@@ -11,7 +11,8 @@ import { startScriptedServer } from '../support/scriptedServer';
 import { replyWith } from '../support/modelBench';
 import { createRenderer } from '../../src/core/render/render';
 import { ReconstructionSession, cachedTextReader } from '../../src/core/reconstruct/session';
-import { confidentTextDifferences, scoreAttempt } from '../../src/core/fidelity/differences';
+import { type TextReader, confidentTextDifferences, scoreAttempt } from '../../src/core/fidelity/differences';
+import type { TextBox } from '../../src/core/fidelity/ocr';
 import { readImage } from '../../src/core/reconstruct/input';
 import { textKey } from '../../src/core/fidelity/textMatch';
 import { repoRoot, scratch, stemFixtures } from '../support/paths';
@@ -118,7 +119,13 @@ describe('a second look at the render', () => {
     try {
       const original = join(stemFixtures, 'algebra--image305.png');
       const code = readFileSync(join(textFixtures, 'priced-rows.py'), 'utf8');
-      const readText = cachedTextReader();
+      const cached = cachedTextReader();
+      // What the second look asks OCR to read in a render.
+      const asked: (TextBox[] | undefined)[] = [];
+      const readText: TextReader = (path, signal, regions) => {
+        if (path !== original) asked.push(regions);
+        return cached(path, signal, regions);
+      };
       const session = await ReconstructionSession.open(original, { renderer, workDir: join(tmp.dir, 'work'), readText });
       const faithful = await session.renderAttempt(code, 'edit');
       assert.ok(faithful.render.ok, faithful.render.error?.message);
@@ -131,6 +138,16 @@ describe('a second look at the render', () => {
       assert.ok(describe(firstLook.differences).length > 0, 'OCR reads the marks of the original as text');
       assert.ok(describe(faithful.differences).length < describe(firstLook.differences).length, 'the second look drops the misreadings the render shares');
       assert.ok((faithful.metrics?.textF1 ?? 0) > (firstLook.metrics?.textF1 ?? 1));
+      // The render is read only around the doubtful items: a box each, together a small part of the figure.
+      assert.equal(asked.length, 1);
+      const regions = asked[0] ?? [];
+      const share = regions.reduce((sum, r) => sum + r.width * r.height, 0) / (info.width * info.height);
+      t.diagnostic(`second look: ${regions.length} regions, ${(share * 100).toFixed(1)} % of the figure`);
+      assert.ok(regions.length >= describe(firstLook.differences).length && share < 0.25, `${regions.length} regions, ${share}`);
+      for (const d of confidentTextDifferences(firstLook.differences).filter((d) => d.kind !== 'text-extra')) {
+        const [x, y, w, h] = d.box;
+        assert.ok(regions.some((r) => r.x <= x && r.y <= y && r.x + r.width >= x + w && r.y + r.height >= y + h), `a region holds '${d.original}'`);
+      }
 
       // A price the redraw gets wrong is still a difference after the second look.
       const wrongPrice = await session.renderAttempt(code.replace("'$17'", "'$71'"), 'edit');

@@ -6,6 +6,7 @@ import { join, relative, resolve } from 'node:path';
 import type { Attempt, Difference, Logger, Metrics, ModelClient, PresetName, ReconstructionResult, Renderer, Verdict } from '../types';
 import { type OriginalTextReader, cachedTextReader } from '../reconstruct/session';
 import { confidentTextDifferences } from '../fidelity/differences';
+import { OcrReader, createOcrCache } from '../fidelity/ocr';
 import { silentLogger } from '../types';
 import { RefigureError, describeError, errorCode, isAbort, throwIfAborted } from '../errors';
 import { reconstruct } from '../reconstruct/pipeline';
@@ -140,8 +141,6 @@ export async function readResults(pathOrDir: string): Promise<EvalRecord[]> {
 export async function runEvaluation(options: EvalOptions): Promise<EvalRecord[]> {
   const logger = options.logger ?? silentLogger;
   const outDir = resolve(options.outDir);
-  // Each original's text is read once per run, however many attempts meet it.
-  const readText = cachedTextReader();
   await mkdir(join(outDir, 'items'), { recursive: true });
   const resultsPath = join(outDir, resultsFile);
   const previous = existsSync(resultsPath) ? await readResults(resultsPath) : [];
@@ -157,6 +156,11 @@ export async function runEvaluation(options: EvalOptions): Promise<EvalRecord[]>
   let done = 0;
   options.onProgress?.({ kind: 'start', total: options.items.length, resumed, done });
 
+  const lanes = Math.max(1, Math.min(options.concurrency ?? 1, pending.length || 1));
+  // Each original's text is read once per run, however many attempts meet it, by as many OCR threads as
+  // there are lanes: one thread would make the lanes wait for each other's reading.
+  const ocr = new OcrReader(undefined, lanes);
+  const readText = cachedTextReader(createOcrCache(), ocr);
   let next = 0;
   const worker = async (): Promise<void> => {
     for (;;) {
@@ -171,8 +175,11 @@ export async function runEvaluation(options: EvalOptions): Promise<EvalRecord[]>
       options.onProgress?.({ kind: 'item', total: options.items.length, resumed, done, record });
     }
   };
-  const lanes = Math.max(1, Math.min(options.concurrency ?? 1, pending.length || 1));
-  await Promise.all(Array.from({ length: lanes }, worker));
+  try {
+    await Promise.all(Array.from({ length: lanes }, worker));
+  } finally {
+    await ocr.dispose();
+  }
   return options.items.map((item) => records.get(item.id)).filter((r): r is EvalRecord => r !== undefined);
 }
 

@@ -87,8 +87,26 @@ function secondLookClears(pair: TextPair, renderRead: readonly TextItem[] | unde
   return pair.kind === 'missing' && readThere.length > 0 && !renderExact.some((text) => overlaps(box, toBox(text.box), pad));
 }
 
+/** Where the second look reads around an item of the original: its box grown as `secondLookClears` searches, and by half its length along the text. */
+function lookArea(item: TextItem, size: { width: number; height: number }): TextBox {
+  const { box } = item;
+  const pad = Math.max(2, box.height * 0.5) + 2;
+  const alongX = item.rotated ? 0 : box.width * 0.5, alongY = item.rotated ? box.height * 0.5 : 0;
+  const x = Math.max(0, box.x - pad - alongX), y = Math.max(0, box.y - pad - alongY);
+  return { x, y, width: Math.min(size.width, box.x + box.width + pad + alongX) - x, height: Math.min(size.height, box.y + box.height + pad + alongY) - y };
+}
+
+/** The text pairs of a render against the original's text, each with how sure the difference is (1 for same). */
+function scoredPairs(render: RenderOutcome, original: readonly TextItem[], size: { width: number; height: number }, renderRead?: readonly TextItem[]): { pair: TextPair; confidence: number }[] {
+  const exact = renderTextItems(render.texts ?? []);
+  return matchText([...original], exact, size).pairs.map((pair) => ({
+    pair,
+    confidence: pair.kind === 'same' ? 1 : secondLookClears(pair, renderRead, exact) ? 0 : pairConfidence(pair, render.regions),
+  }));
+}
+
 /** A reader of an image's text (OCR), boxes in its pixels. */
-export type TextReader = (imagePath: string, signal?: AbortSignal) => Promise<TextItem[]>;
+export type TextReader = (imagePath: string, signal?: AbortSignal, regions?: TextBox[]) => Promise<TextItem[]>;
 
 /**
  * `scoreAttempt`, and when OCR's reading of the original leaves text differences, a second look: the render is
@@ -102,9 +120,14 @@ export async function scoreWithSecondLook(
   signal?: AbortSignal,
 ): Promise<AttemptScore> {
   const first = scoreAttempt(render, original, size);
-  const doubtful = first.differences.some((d) => (d.kind === 'text-missing' || d.kind === 'text-different') && (d.confidence ?? 0) > 0);
-  if (!doubtful || !read || !render.ok || !render.png) return first;
-  const renderRead = await read(render.png, signal).catch((error: unknown) => {
+  if (!read || !render.ok || !render.png || !original) return first;
+  // OCR reads the render only where the original's doubtful items are, in the area `secondLookClears`
+  // looks in, with room for a longer reading there.
+  const regions = scoredPairs(render, original, size)
+    .filter(({ pair, confidence }) => pair.original && (pair.kind === 'missing' || pair.kind === 'different') && confidence > 0)
+    .map(({ pair }) => lookArea(pair.original!, size));
+  if (!regions.length) return first;
+  const renderRead = await read(render.png, signal, regions).catch((error: unknown) => {
     if (signal?.aborted) throw error;
     return undefined;
   });
@@ -151,12 +174,7 @@ export function scoreAttempt(
   let metrics: Metrics = { ...pixel };
   let confidentCount = 0;
   if (original) {
-    const exact = renderTextItems(render.texts ?? []);
-    const comparison = matchText([...original], exact, size);
-    const scored = comparison.pairs.map((pair) => ({
-      pair,
-      confidence: pair.kind === 'same' ? 1 : secondLookClears(pair, renderRead, exact) ? 0 : pairConfidence(pair, regions),
-    }));
+    const scored = scoredPairs(render, original, size, renderRead);
     const textF1 = weightedTextF1(scored, original.length > 0 || (render.texts?.length ?? 0) > 0);
     for (const { pair, confidence } of scored) {
       if (pair.kind === 'same' || confidence === 0) continue;

@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { basename, join } from 'node:path';
 import { RefigureError, cancelled, throwIfAborted } from '../errors';
 import { packageRoot } from '../paths';
-import type { OcrLine, OcrReply, OcrWord, OcrWorkerData } from './ocrWorker';
+import type { OcrJob, OcrLine, OcrReply, OcrWord, OcrWorkerData } from './ocrWorker';
 
 export interface TextBox {
   x: number;
@@ -32,6 +32,8 @@ export interface OcrCache {
 
 export interface ReadTextOptions {
   cache?: OcrCache;
+  /** Read only the text inside these boxes (the image's pixels), for a second look at a few places. */
+  regions?: TextBox[];
   signal?: AbortSignal;
   /** The reader to use; a shared one by default. */
   reader?: OcrReader;
@@ -59,11 +61,11 @@ export async function ocrCacheKey(imagePath: string): Promise<string> {
 /** The text items of an image: OCR in a worker thread, or the cached result for this version of the file. */
 export async function readText(imagePath: string, options: ReadTextOptions = {}): Promise<TextItem[]> {
   throwIfAborted(options.signal);
-  const key = options.cache ? await ocrCacheKey(imagePath) : undefined;
+  const key = options.cache ? `${await ocrCacheKey(imagePath)}${options.regions ? `\u0000${JSON.stringify(options.regions)}` : ''}` : undefined;
   const hit = key !== undefined ? options.cache?.get(key) : undefined;
   if (hit) return hit;
   const reader = options.reader ?? sharedReader();
-  const lines = await reader.read(imagePath, options.signal);
+  const lines = await reader.read(imagePath, options.signal, options.regions);
   const items = textItemsFromLines(lines);
   if (key !== undefined) options.cache?.set(key, items);
   return items;
@@ -80,60 +82,121 @@ export function ocrAssetsDir(): string {
   return join(packageRoot(), 'dist');
 }
 
+interface Lane {
+  worker: Worker | undefined;
+  busy: boolean;
+}
+
+interface Waiter {
+  take(lane: Lane): void;
+  fail(error: Error): void;
+}
+
 /**
- * One worker thread running Tesseract, started on first use and reused; jobs run one at a time.
- * A cancelled job ends the worker (Tesseract cannot be interrupted); the next job starts a new one.
+ * Worker threads running Tesseract, each started on first use and reused; each runs one job at a time,
+ * and jobs beyond `threads` wait their turn. A cancelled job ends its worker (Tesseract cannot be
+ * interrupted); the next job on that lane starts a new one.
  */
 export class OcrReader {
-  private worker: Worker | undefined;
+  private readonly lanes: Lane[];
+  private readonly waiting: Waiter[] = [];
   private nextId = 1;
-  private queue: Promise<unknown> = Promise.resolve();
-  private readonly pending = new Map<number, { resolve: (lines: OcrLine[]) => void; reject: (error: Error) => void }>();
+  private epoch = 0;
+  private readonly pending = new Map<number, { lane: Lane; resolve: (lines: OcrLine[]) => void; reject: (error: Error) => void }>();
 
-  constructor(private readonly assetsDir: string = ocrAssetsDir()) {}
+  constructor(
+    private readonly assetsDir: string = ocrAssetsDir(),
+    threads = 1,
+  ) {
+    this.lanes = Array.from({ length: Math.max(1, Math.floor(threads)) }, () => ({ worker: undefined, busy: false }));
+  }
 
-  read(imagePath: string, signal?: AbortSignal): Promise<OcrLine[]> {
-    const run = this.queue.then(() => this.run(imagePath, signal));
-    this.queue = run.catch(() => undefined);
-    return run;
+  async read(imagePath: string, signal?: AbortSignal, regions?: TextBox[]): Promise<OcrLine[]> {
+    throwIfAborted(signal);
+    const epoch = this.epoch;
+    const lane = await this.acquire(signal);
+    try {
+      // A read asked for before `dispose` ends with it, even one whose lane came free meanwhile.
+      if (epoch !== this.epoch) throw cancelled();
+      return await this.run(lane, { path: imagePath, regions }, signal);
+    } finally {
+      this.release(lane);
+    }
   }
 
   async dispose(): Promise<void> {
-    const worker = this.worker;
-    this.worker = undefined;
+    this.epoch++;
+    const workers = this.lanes.map((lane) => lane.worker);
+    for (const lane of this.lanes) lane.worker = undefined;
+    for (const waiter of this.waiting.splice(0)) waiter.fail(cancelled());
     this.failAll(cancelled());
-    await worker?.terminate();
+    await Promise.all(workers.map((worker) => worker?.terminate()));
   }
 
-  private run(imagePath: string, signal: AbortSignal | undefined): Promise<OcrLine[]> {
+  /** An idle lane, one whose worker has started first; or the next to come free. */
+  private acquire(signal: AbortSignal | undefined): Promise<Lane> {
+    const idle = this.lanes.find((lane) => !lane.busy && lane.worker) ?? this.lanes.find((lane) => !lane.busy);
+    if (idle) {
+      idle.busy = true;
+      return Promise.resolve(idle);
+    }
+    return new Promise<Lane>((resolve, reject) => {
+      const waiter: Waiter = {
+        take: (lane) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(lane);
+        },
+        fail: (error) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(error);
+        },
+      };
+      const onAbort = () => {
+        const at = this.waiting.indexOf(waiter);
+        if (at >= 0) this.waiting.splice(at, 1);
+        reject(cancelled());
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiting.push(waiter);
+    });
+  }
+
+  private release(lane: Lane): void {
+    const next = this.waiting.shift();
+    if (next) next.take(lane);
+    else lane.busy = false;
+  }
+
+  private run(lane: Lane, job: Omit<OcrJob, 'id'>, signal: AbortSignal | undefined): Promise<OcrLine[]> {
     throwIfAborted(signal);
-    const worker = this.start();
+    const worker = this.start(lane);
     const id = this.nextId++;
     return new Promise<OcrLine[]>((resolve, reject) => {
       const onAbort = () => {
         reject(cancelled());
         this.pending.delete(id);
-        if (this.worker === worker) this.worker = undefined;
+        if (lane.worker === worker) lane.worker = undefined;
         void worker.terminate();
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       this.pending.set(id, {
+        lane,
         resolve: (lines) => {
           signal?.removeEventListener('abort', onAbort);
           resolve(lines);
         },
         reject: (error) => {
           signal?.removeEventListener('abort', onAbort);
-          reject(new RefigureError('input', `Reading the text of ${basename(imagePath)} failed: ${error.message}`, undefined, { cause: error }));
+          reject(new RefigureError('input', `Reading the text of ${basename(job.path)} failed: ${error.message}`, undefined, { cause: error }));
         },
       });
       worker.ref();
-      worker.postMessage({ id, path: imagePath });
+      worker.postMessage({ id, ...job } satisfies OcrJob);
     });
   }
 
-  private start(): Worker {
-    if (this.worker) return this.worker;
+  private start(lane: Lane): Worker {
+    if (lane.worker) return lane.worker;
     const script = join(this.assetsDir, 'ocrWorker.js');
     const langPath = join(this.assetsDir, 'tessdata');
     if (!existsSync(script) || !existsSync(join(langPath, 'eng.traineddata.gz'))) {
@@ -144,27 +207,29 @@ export class OcrReader {
       const job = this.pending.get(reply.id);
       this.pending.delete(reply.id);
       // An idle worker must not keep a command-line run alive.
-      if (this.pending.size === 0) worker.unref();
+      worker.unref();
       if (!job) return;
       if (reply.ok) job.resolve(reply.lines);
       else job.reject(new Error(reply.error));
     });
     worker.on('error', (error) => {
-      if (this.worker === worker) this.worker = undefined;
-      this.failAll(error);
+      if (lane.worker === worker) lane.worker = undefined;
+      this.failAll(error, lane);
     });
     worker.on('exit', () => {
-      if (this.worker === worker) this.worker = undefined;
+      if (lane.worker === worker) lane.worker = undefined;
     });
     worker.unref();
-    this.worker = worker;
+    lane.worker = worker;
     return worker;
   }
 
-  private failAll(error: Error): void {
-    const jobs = [...this.pending.values()];
-    this.pending.clear();
-    for (const job of jobs) job.reject(error);
+  private failAll(error: Error, lane?: Lane): void {
+    for (const [id, job] of [...this.pending]) {
+      if (lane && job.lane !== lane) continue;
+      this.pending.delete(id);
+      job.reject(error);
+    }
   }
 }
 
@@ -277,7 +342,7 @@ export function textItemsFromLines(lines: OcrLine[]): TextItem[] {
       if (!draft.rotated) upright.push(item);
       // Read turned, horizontal text and glyph fragments come out as short confident noise: keep only
       // readings that are tall in the original, at least two characters and sure.
-      else if (item.box.height >= 1.5 * item.box.width && (item.text.match(/[\p{L}\p{N}]/gu)?.length ?? 0) >= 2 && item.confidence >= 0.75)
+      else if (item.box.height >= 1.5 * item.box.width && (item.text.match(/[\p{L}\p{N}]/gu)?.length ?? 0) >= 2 && item.confidence >= 0.8)
         vertical.push(item);
     }
   }

@@ -8,6 +8,16 @@ import { join } from 'node:path';
 export interface OcrJob {
   id: number;
   path: string;
+  /** Read only the text inside these boxes (the original's pixels); the whole figure when absent. */
+  regions?: Box[];
+}
+
+/** A box in an image's pixels, y from the top. */
+export interface Box {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
 }
 
 /** One word as Tesseract reports it, in the original's pixels. */
@@ -217,6 +227,58 @@ export function turnClockwise(img: Gray): Gray {
   return { width: height, height: width, data: out };
 }
 
+/** The image with the given boxes (and a margin of `pad` pixels) painted white. */
+export function whitenBoxes(img: Gray, boxes: { x0: number; y0: number; x1: number; y1: number }[], pad = 2): Gray {
+  const { width, height } = img;
+  const data = Uint8Array.from(img.data);
+  for (const b of boxes) {
+    const x0 = Math.max(0, Math.floor(b.x0) - pad), x1 = Math.min(width, Math.ceil(b.x1) + pad);
+    const y0 = Math.max(0, Math.floor(b.y0) - pad), y1 = Math.min(height, Math.ceil(b.y1) + pad);
+    for (let y = y0; y < y1; y++) data.fill(255, y * width + x0, y * width + Math.max(x0, x1));
+  }
+  return { width, height, data };
+}
+
+/** The image with everything outside the given boxes painted white. */
+export function keepOnly(img: Gray, boxes: Box[]): Gray {
+  const { width, height } = img;
+  const data = new Uint8Array(width * height).fill(255);
+  for (const b of boxes) {
+    const x0 = Math.max(0, Math.floor(b.x)), x1 = Math.min(width, Math.ceil(b.x + b.width));
+    const y0 = Math.max(0, Math.floor(b.y)), y1 = Math.min(height, Math.ceil(b.y + b.height));
+    for (let y = y0; y < y1 && x1 > x0; y++) data.set(img.data.subarray(y * width + x0, y * width + x1), y * width + x0);
+  }
+  return { width, height, data };
+}
+
+/** The box around every inked pixel, grown by `margin` and kept inside the image; undefined for a blank image. */
+export function inkBounds(img: Gray, margin: number): Box | undefined {
+  const { width, height, data } = img;
+  let minX = width, minY = height, maxX = -1, maxY = -1;
+  for (let y = 0; y < height; y++) {
+    const row = y * width;
+    for (let x = 0; x < width; x++) {
+      if (data[row + x]! >= inkThreshold) continue;
+      if (x < minX) minX = x;
+      if (x > maxX) maxX = x;
+      if (y < minY) minY = y;
+      if (y > maxY) maxY = y;
+    }
+  }
+  if (maxX < 0) return undefined;
+  const x = Math.max(0, minX - margin), y = Math.max(0, minY - margin);
+  return { x, y, width: Math.min(width, maxX + margin + 1) - x, height: Math.min(height, maxY + margin + 1) - y };
+}
+
+export function crop(img: Gray, area: Box): Gray {
+  const data = new Uint8Array(area.width * area.height);
+  for (let y = 0; y < area.height; y++) {
+    const from = (area.y + y) * img.width + area.x;
+    data.set(img.data.subarray(from, from + area.width), y * area.width);
+  }
+  return { width: area.width, height: area.height, data };
+}
+
 function pgm(img: Gray): Uint8Array {
   const header = Buffer.from(`P5\n${img.width} ${img.height}\n255\n`, 'ascii');
   return Buffer.concat([header, img.data]);
@@ -310,8 +372,19 @@ async function recognize(image: Uint8Array): Promise<TessWord[][]> {
   return lines;
 }
 
-/** Reads one figure: upright, then turned for vertical text; boxes in the original's pixels. */
-export async function readFigure(bytes: Uint8Array, langPath: string): Promise<{ lines: OcrLine[]; width: number; height: number }> {
+/** A word's box in a part of the prepared image, mapped back to the original's pixels. */
+type ToOriginal = (box: TessWord['bbox']) => { x0: number; y0: number; x1: number; y1: number };
+
+async function recognizeLines(img: Gray, rotated: boolean, toOriginal: ToOriginal): Promise<OcrLine[]> {
+  return (await recognize(pgm(img))).map((words) => ({ rotated, words: words.map((w) => ({ text: w.text, confidence: w.confidence, ...toOriginal(w.bbox) })) }));
+}
+
+/**
+ * Reads one figure, or only the text inside `regions`: upright, then turned for vertical text; boxes in the
+ * original's pixels. Only the box around the ink left to read is handed to Tesseract, so reading a few
+ * regions costs little more than their text.
+ */
+export async function readFigure(bytes: Uint8Array, langPath: string, regions?: Box[]): Promise<{ lines: OcrLine[]; width: number; height: number }> {
   await start(langPath);
   const gray = decodePng(bytes);
   if (!gray) {
@@ -319,27 +392,28 @@ export async function readFigure(bytes: Uint8Array, langPath: string): Promise<{
     const lines = (await recognize(bytes)).map((words) => ({ words: words.map((w) => ({ text: w.text, confidence: w.confidence, ...w.bbox })), rotated: false }));
     return { lines, width: 0, height: 0 };
   }
+  const size = { width: gray.width, height: gray.height };
   const scale = ocrScale(gray.width, gray.height);
-  const prepared = enlarge(removeLargeShapes(gray), scale);
-  const upright = (await recognize(pgm(prepared))).map((words) => ({
-    rotated: false,
-    words: words.map((w) => ({ text: w.text, confidence: w.confidence, x0: w.bbox.x0 / scale, y0: w.bbox.y0 / scale, x1: w.bbox.x1 / scale, y1: w.bbox.y1 / scale })),
-  }));
-  const turned = turnClockwise(prepared);
-  // Turned output (x', y') shows prepared (y', H - 1 - x'): a box maps back to x = y', y = H - x'.
-  const H = prepared.height;
-  const rotated = (await recognize(pgm(turned))).map((words) => ({
-    rotated: true,
-    words: words.map((w) => ({
-      text: w.text,
-      confidence: w.confidence,
-      x0: w.bbox.y0 / scale,
-      x1: w.bbox.y1 / scale,
-      y0: (H - w.bbox.x1) / scale,
-      y1: (H - w.bbox.x0) / scale,
-    })),
-  }));
-  return { lines: [...upright, ...rotated], width: gray.width, height: gray.height };
+  // Shapes are told from glyphs on the whole figure, so that a region is prepared as it would be in it.
+  let prepared = enlarge(removeLargeShapes(gray), scale);
+  if (regions) prepared = keepOnly(prepared, regions.map((r) => ({ x: r.x * scale, y: r.y * scale, width: r.width * scale, height: r.height * scale })));
+  const area = inkBounds(prepared, 6);
+  if (!area) return { lines: [], ...size };
+  const part = crop(prepared, area);
+  const upright = await recognizeLines(part, false, (b) => ({ x0: (b.x0 + area.x) / scale, y0: (b.y0 + area.y) / scale, x1: (b.x1 + area.x) / scale, y1: (b.y1 + area.y) / scale }));
+  // Text written upwards is looked for only in what the upright pass left: the words it read surely are
+  // whitened, and the turned pass reads the box around the ink that remains, or is skipped when none does.
+  // Single letters stay: the upright pass reads pieces of a label written upwards as letters.
+  const sure = upright.flatMap((line) => line.words).filter((w) => w.confidence >= 90 && w.text.trim().length >= 2);
+  const rest = whitenBoxes(part, sure.map((w) => ({ x0: w.x0 * scale - area.x, y0: w.y0 * scale - area.y, x1: w.x1 * scale - area.x, y1: w.y1 * scale - area.y })));
+  const restArea = inkBounds(rest, 6);
+  if (!restArea) return { lines: upright, ...size };
+  const turnedPart = crop(rest, restArea);
+  // Turned output (x', y') shows the part (y', h - 1 - x'), and part (x, y) is prepared (x + ox, y + oy):
+  // a box maps back to x = y' + ox, y = h - x' + oy.
+  const h = turnedPart.height, ox = area.x + restArea.x, oy = area.y + restArea.y;
+  const rotated = await recognizeLines(turnClockwise(turnedPart), true, (b) => ({ x0: (b.y0 + ox) / scale, x1: (b.y1 + ox) / scale, y0: (h - b.x1 + oy) / scale, y1: (h - b.x0 + oy) / scale }));
+  return { lines: [...upright, ...rotated], ...size };
 }
 
 const port = parentPort;
@@ -347,7 +421,7 @@ if (port) {
   const { langPath } = workerData as OcrWorkerData;
   port.on('message', (job: OcrJob) => {
     readFile(job.path)
-      .then((bytes) => readFigure(new Uint8Array(bytes), langPath))
+      .then((bytes) => readFigure(new Uint8Array(bytes), langPath, job.regions))
       .then(
         (read) => port.postMessage({ id: job.id, ok: true, ...read } satisfies OcrReply),
         (error: unknown) => port.postMessage({ id: job.id, ok: false, error: error instanceof Error ? error.message : String(error) } satisfies OcrReply),

@@ -31,7 +31,7 @@ import { requestCaption } from './caption';
 import { traceToCode } from '../offline/offline';
 import { bestAttempt, buildRefineMessages, buildRepairMessages, defaultMinGain, defaultTarget, reachedTarget, renderSummary } from './refine';
 import { type AttemptScore, type TextReader, confidentTextDifferences, scoreWithSecondLook, verdictOf } from '../fidelity/differences';
-import { readText, type OcrCache, createOcrCache, type TextItem } from '../fidelity/ocr';
+import { readText, type OcrCache, type OcrReader, createOcrCache, type TextItem } from '../fidelity/ocr';
 import { round3 } from '../../shared/values';
 
 /** Who wrote an attempt's code when it was not a model. */
@@ -55,8 +55,8 @@ export interface SessionOptions {
 export type OriginalTextReader = TextReader;
 
 /** A reader of originals' text with its own cache (one per eval run, one for the extension's lifetime). */
-export function cachedTextReader(cache: OcrCache = createOcrCache()): OriginalTextReader {
-  return (imagePath, signal) => readText(imagePath, { cache, signal });
+export function cachedTextReader(cache: OcrCache = createOcrCache(), reader?: OcrReader): OriginalTextReader {
+  return (imagePath, signal, regions) => readText(imagePath, { cache, signal, reader, regions });
 }
 
 const processTextReader = cachedTextReader();
