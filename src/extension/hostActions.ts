@@ -1,7 +1,7 @@
 // The buttons that fix an error, written once for the panel's notice and for notifications, and what each button does.
 import * as vscode from 'vscode';
 import { RefigureError, describeError, isAbort } from '../core/errors';
-import { blockedPort, errorText } from './panelHtmlPure';
+import { errorText } from './panelHtmlPure';
 import type { Logger } from '../core/types';
 import { assertNever, type HostAction } from '../shared/protocol';
 
@@ -70,16 +70,9 @@ export async function runHostAction(action: HostAction): Promise<void> {
   }
 }
 
-/**
- * One short message for an error as a user reads it: paths relative to the workspace, a hint that does not repeat
- * the reason, and an endpoint on a port that HTTP clients refuse named as such (fetch only says "bad port").
- */
-export function userMessage(error: unknown, endpoint?: string): string {
+/** One short message for an error as a user reads it: paths relative to the workspace, a hint that does not repeat the reason. */
+export function userMessage(error: unknown): string {
   const roots = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
-  const port = blockedPort(endpoint);
-  if (port !== undefined && error instanceof RefigureError && error.kind === 'endpoint') {
-    return vscode.l10n.t('The endpoint {0} uses port {1}, which HTTP clients refuse to connect to. Serve the model on another port (e.g. 8000) and update refigure.endpoint.', endpoint ?? '', port);
-  }
   if (error instanceof RefigureError) return errorText({ message: error.message, hint: error.hint }, roots);
   return errorText({ message: describeError(error) }, roots);
 }
@@ -88,9 +81,9 @@ export function userMessage(error: unknown, endpoint?: string): string {
  * A notification only when the user can act, with the buttons that fix the error; cancellation is quiet.
  * `onAction` takes the buttons only a panel can carry out (Retry, Use Offline Trace).
  */
-export function reportError(error: unknown, logger: Logger, options: { endpoint?: string; onAction?: (action: HostAction) => void } = {}): void {
+export function reportError(error: unknown, logger: Logger, options: { onAction?: (action: HostAction) => void } = {}): void {
   if (isAbort(error)) return;
-  const message = userMessage(error, options.endpoint);
+  const message = userMessage(error);
   logger.error(describeError(error));
   const actions = actionsForError(error).filter((a) => options.onAction || (a !== 'reconstruct' && a !== 'useOffline'));
   void vscode.window.showErrorMessage(vscode.l10n.t('Refigure: {0}', message), ...actions.map(actionLabel)).then((answer) => {

@@ -275,7 +275,7 @@ export class RefigurePanel extends Disposable {
         this.lastError = vscode.l10n.t('Cancelled.');
         this.setStatus('cancelled');
       } else {
-        this.lastError = userMessage(error, this.host.settings.current.endpoint);
+        this.lastError = userMessage(error);
         this.notice = { message: this.lastError, actions: actionsForError(error) };
         this.endpointFailed = error instanceof RefigureError && error.kind === 'endpoint';
         this.setStatus('error');
@@ -365,7 +365,7 @@ export class RefigurePanel extends Disposable {
         this.handle(message.request).then(
           (text) => this.post({ type: 'response', id: message.id, ok: true, message: text }),
           (error: unknown) =>
-            this.post({ type: 'response', id: message.id, ok: false, error: isAbort(error) ? vscode.l10n.t('Cancelled.') : userMessage(error, this.host.settings.current.endpoint) }),
+            this.post({ type: 'response', id: message.id, ok: false, error: isAbort(error) ? vscode.l10n.t('Cancelled.') : userMessage(error) }),
         );
         return;
       default:

@@ -147,6 +147,13 @@ describe('endpoint faults', { timeout: 60_000 }, () => {
     await assert.rejects(chat({ baseURL: url, model: 'm', maxRetries: 0 }), endpointError(new RegExp(`^No server at ${url.replace(/[.]/g, '\\.')}\\.$`), /Start the model server/));
   });
 
+  it('names a port that HTTP clients refuse (fetch says only "bad port") and what to do', { timeout: 15_000 }, async () => {
+    await assert.rejects(
+      chat({ baseURL: 'http://127.0.0.1:9/v1', model: 'm', maxRetries: 0 }),
+      endpointError(/^The endpoint http:\/\/127\.0\.0\.1:9\/v1 uses port 9, which HTTP clients refuse to connect to\.$/, /^Serve the model on another port/),
+    );
+  });
+
   it('reports a 401 as a refused key, with a hint that fits whether a key was set', { timeout: 15_000 }, async () => {
     server.push({ requireKey: 'right-key', reply: 'never' });
     await assert.rejects(chat({ baseURL: server.url, model: 'm', apiKey: 'wrong-key' }), endpointError(/^The endpoint refused the API key/, /^Check the API key/));

@@ -4,7 +4,6 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  blockedPort,
   differenceHover,
   errorText,
   figureName,
@@ -138,9 +137,6 @@ test('messages: paths relative to the workspace, a hint that does not repeat the
   assert.equal(corrupt.match(/cut short/g)?.length, 1);
   assert.ok(!corrupt.includes('/w/ws'));
   assert.equal(errorText({ message: 'No endpoint.', hint: 'Set one; then retry.' }), 'No endpoint. Set one; then retry.');
-  assert.equal(blockedPort('http://127.0.0.1:9/v1'), 9);
-  assert.equal(blockedPort('http://127.0.0.1:8000/v1'), undefined);
-  assert.equal(blockedPort('not a url'), undefined);
   assert.equal(zoomPercent(1), '100 %');
   assert.equal(zoomPercent(0.254), '25 %');
 });

@@ -95,6 +95,27 @@ describe('reconstruction session', () => {
     assert.match(refined.notes.find((n) => n.code === 'refine-stalled')?.message ?? `Attempt ${refined.best + 1} is the best`, new RegExp(`Attempt ${refined.best + 1} is the best`));
   });
 
+  test("the original's text is read while the model answers, once for the whole reconstruct", async () => {
+    const events: string[] = [];
+    const session = await ReconstructionSession.open(original, {
+      renderer,
+      workDir: folder('early-text'),
+      readText: async (path) => {
+        events.push(`read ${path === original ? 'original' : 'render'}`);
+        return [];
+      },
+    });
+    server.push(reply(exact), captionStep);
+    await session.reconstruct({
+      model,
+      preset: 'generic',
+      onProgress: (event) => {
+        if (event.kind === 'stage' && (event.stage === 'model' || event.stage === 'extract')) events.push(event.stage);
+      },
+    });
+    assert.deepEqual(events.filter((e) => e !== 'read render'), ['read original', 'model', 'extract']);
+  });
+
   test('select changes what the result stands for; recaption describes the attempt shown', async () => {
     const session = await open('select');
     server.push(reply(shifted), captionStep);

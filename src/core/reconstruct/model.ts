@@ -366,6 +366,11 @@ async function mapError(error: unknown, endpoint: EndpointConfig, lookUpModels: 
     if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
       throw new RefigureError('endpoint', `The host of ${url} was not found.`, 'Check the endpoint URL and your network.', { cause: error });
     }
+    const port = blockedPort(url);
+    if (port !== undefined) {
+      // fetch says only "bad port".
+      throw new RefigureError('endpoint', `The endpoint ${url} uses port ${port}, which HTTP clients refuse to connect to.`, 'Serve the model on another port (e.g. 8000) and point the endpoint there (setting refigure.endpoint, or --endpoint).', { cause: error });
+    }
     throw new RefigureError('endpoint', `Could not reach ${url}: ${causeText(error)}.`, 'Check the endpoint URL and that the server is running.', { cause: error });
   }
   if (error instanceof APIError && error.status !== undefined) {
@@ -474,3 +479,23 @@ function safeJson(value: unknown): string {
 function clip(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max)}…` : text;
 }
+
+/** The port HTTP clients refuse to open (fetch's "bad port" list), when the endpoint uses one; else undefined. */
+export function blockedPort(endpoint: string | undefined): number | undefined {
+  if (!endpoint) return undefined;
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    return undefined;
+  }
+  const port = Number(url.port);
+  return url.port && badPorts.has(port) ? port : undefined;
+}
+
+// The Fetch standard's list of ports no fetch client connects to.
+const badPorts = new Set([
+  0, 1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95, 101, 102, 103, 104, 109, 110, 111, 113, 115, 117, 119, 123,
+  135, 137, 139, 143, 161, 179, 389, 427, 465, 512, 513, 514, 515, 526, 530, 531, 532, 540, 548, 554, 556, 563, 587, 601, 636, 989, 990, 993, 995,
+  1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080,
+]);

@@ -237,8 +237,10 @@ export class ReconstructionSession {
     const started = Date.now();
     this.notes = [];
     const style = request.captionStyle ?? 'caption';
-    // The worker boots while the model answers, so the first render finds it warm.
+    // The worker boots and the original's text is read while the model answers, so the first render
+    // finds both ready.
     this.options.renderer.warm?.();
+    void this.readOriginalText(signal);
     const before = this.attemptList.length;
     const choices = this.choices;
     if (request.model) {
