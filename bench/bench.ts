@@ -13,7 +13,7 @@ import { traceToCode } from '../src/core/offline/offline';
 import { startScriptedServer } from '../test/support/scriptedServer';
 import { createHash } from 'node:crypto';
 import { OcrReader, createOcrCache, readText } from '../src/core/fidelity/ocr';
-import { matchText } from '../src/core/fidelity/textMatch';
+import { matchText, sameText } from '../src/core/fidelity/textMatch';
 import { renderTextItems } from '../src/core/fidelity/differences';
 import { copyFileSync } from 'node:fs';
 
@@ -131,6 +131,7 @@ async function ocrBench(renderer: RenderService, root: string, programs: Program
     const same = rows.reduce((a, r) => a + r.same, 0);
     const exactTotal = rows.reduce((a, r) => a + r.exact, 0);
     const readTotal = rows.reduce((a, r) => a + r.read, 0);
+    const byHand = await fixtureTextBench(reader, root);
     return {
       oneMegapixel: { firstMs: Math.round(firstMs), againMs: Math.round(againMs), cachedMs: Math.round(cachedMs * 1000) / 1000 },
       corpusMedianMs: median(rows.map((r) => r.ms)),
@@ -139,10 +140,46 @@ async function ocrBench(renderer: RenderService, root: string, programs: Program
       precision: Math.round((same / Math.max(1, readTotal)) * 1000) / 1000,
       counts: { same, drawn: exactTotal, read: readTotal },
       rows,
+      byHand,
     };
   } finally {
     await reader.dispose();
   }
+}
+
+/**
+ * OCR of real figures against text written down by hand (`bench/fixtureTexts.json`), matched by string alone:
+ * each hand-written piece matches at most one piece read (`sameText`: case, spaces, the minus sign, numbers as numbers).
+ */
+async function fixtureTextBench(reader: OcrReader, root: string) {
+  const fixtures = join(root, '..', 'shared', 'fixtures');
+  const known = JSON.parse(readFileSync(join(root, 'bench', 'fixtureTexts.json'), 'utf8')) as { figures: Record<string, string[]> };
+  const rows: { figure: string; ms: number; written: number; read: number; same: number; missed: string[] }[] = [];
+  for (const [figure, written] of Object.entries(known.figures)) {
+    const path = join(fixtures, figure);
+    if (!existsSync(path)) continue;
+    const started = performance.now();
+    const read = (await readText(path, { reader })).map((t) => t.text);
+    const ms = performance.now() - started;
+    const left = [...read];
+    const missed: string[] = [];
+    for (const text of written) {
+      const at = left.findIndex((r) => sameText(text, r));
+      if (at >= 0) left.splice(at, 1);
+      else missed.push(text);
+    }
+    rows.push({ figure, ms: Math.round(ms), written: written.length, read: read.length, same: written.length - missed.length, missed });
+  }
+  const same = rows.reduce((a, r) => a + r.same, 0);
+  const written = rows.reduce((a, r) => a + r.written, 0);
+  const read = rows.reduce((a, r) => a + r.read, 0);
+  return {
+    figures: rows.length,
+    recall: Math.round((same / Math.max(1, written)) * 1000) / 1000,
+    precision: Math.round((same / Math.max(1, read)) * 1000) / 1000,
+    counts: { same, written, read },
+    rows,
+  };
 }
 
 /** Resident memory (kB) of a process and all its descendants, from /proc. */
@@ -517,6 +554,8 @@ export async function main(argv: string[]): Promise<void> {
       lines.push(`OCR (Tesseract in a worker thread, bundled English data)`);
       lines.push(`  a 1-megapixel original: ${ocr.oneMegapixel.firstMs} ms the first time (reader start-up included), ${ocr.oneMegapixel.againMs} ms again, ${ocr.oneMegapixel.cachedMs} ms from the cache`);
       lines.push(`  the ${ocr.figures} corpus figures: median ${ocr.corpusMedianMs} ms; recall ${ocr.recall} (${ocr.counts.same} of ${ocr.counts.drawn} texts drawn), precision ${ocr.precision} (${ocr.counts.same} of ${ocr.counts.read} read)`);
+      const h = ocr.byHand;
+      if (h.figures) lines.push(`  ${h.figures} shared fixtures against text written by hand: recall ${h.recall} (${h.counts.same} of ${h.counts.written}), precision ${h.precision} (${h.counts.same} of ${h.counts.read} read)`);
     }
     if (offline) {
       const o = offline;

@@ -38,6 +38,21 @@ describe('reading known figures', () => {
     assert.ok(ticks.length >= 7, `tick values read: ${ticks.join(', ')} in ${texts.join(' | ')}`);
   });
 
+  test('tick labels on a grey grid (DynaMath analytic geometry)', async () => {
+    // Left in, the grid makes Tesseract take the page for a table and read none of the 32 tick labels.
+    const texts = (await readText(join(stemFixtures, 'analytic-geometry--image128.png'), { reader })).map((i) => i.text);
+    const ticks = ['−8', '−7', '−6', '−5', '−4', '−3', '−2', '−1', '1', '2', '3', '4', '5', '6', '7', '8'];
+    const read = ticks.filter((t) => found(texts, t));
+    assert.ok(read.length >= 8, `tick values read: ${read.join(', ')} in ${texts.join(' | ')}`);
+  });
+
+  test('large vertex letters of a scanned figure (DynaMath plane geometry)', async () => {
+    // 60 px letters: enlarged by the figure's size alone, they were taken for shapes and removed.
+    const texts = (await readText(join(stemFixtures, 'plane-geometry--image11.png'), { reader })).map((i) => i.text);
+    const letters = ['F', 'C', 'A', 'O', 'B', 'D'].filter((t) => texts.includes(t));
+    assert.ok(letters.length >= 4, `letters read: ${letters.join(', ')} in ${texts.join(' | ')}`);
+  });
+
   test('names in a table (DynaMath statistics)', async () => {
     const texts = (await readText(join(stemFixtures, 'statistics--image3.png'), { reader })).map((i) => i.text);
     for (const name of ['Arianna', 'Joel', 'Carson', 'Nate', 'Damon', 'Henry']) assert.ok(found(texts, name), `${name} in ${texts.join(' | ')}`);

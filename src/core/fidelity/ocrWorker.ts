@@ -150,7 +150,7 @@ const inkThreshold = 170;
  */
 export function removeLargeShapes(img: Gray): Gray {
   const { width, height, data } = img;
-  const maxGlyph = Math.max(40, Math.round(0.07 * Math.min(width, height)));
+  const maxGlyph = Math.max(40, Math.round(0.09 * Math.min(width, height)));
   const label = new Int32Array(width * height).fill(-1);
   const stack = new Int32Array(width * height);
   const out = Uint8Array.from(data);
@@ -196,7 +196,42 @@ export function removeLargeShapes(img: Gray): Gray {
       }
     }
   }
+  // Light grey is grid lines and shading, not text: left in, Tesseract takes a gridded page for a table and reads nothing.
+  for (let i = 0; i < out.length; i++) if (out[i]! >= inkThreshold) out[i] = 255;
   return { width, height, data: out };
+}
+
+/** The median height of the marks left in a prepared figure that are tall enough to be glyphs; undefined when there are none. */
+export function typicalGlyphHeight(img: Gray): number | undefined {
+  const { width, height, data } = img;
+  const seen = new Uint8Array(width * height);
+  const stack = new Int32Array(width * height);
+  const heights: number[] = [];
+  for (let start = 0; start < width * height; start++) {
+    if (data[start]! >= inkThreshold || seen[start]) continue;
+    let top = 0, minY = height, maxY = 0;
+    stack[top++] = start;
+    seen[start] = 1;
+    while (top > 0) {
+      const p = stack[--top]!;
+      const px = p % width, py = (p - px) / width;
+      if (py < minY) minY = py;
+      if (py > maxY) maxY = py;
+      for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) {
+        const nx = px + dx, ny = py + dy;
+        if (nx < 0 || ny < 0 || nx >= width || ny >= height) continue;
+        const q = ny * width + nx;
+        if (!seen[q] && data[q]! < inkThreshold) {
+          seen[q] = 1;
+          stack[top++] = q;
+        }
+      }
+    }
+    if (maxY - minY + 1 >= 6) heights.push(maxY - minY + 1);
+  }
+  if (!heights.length) return undefined;
+  heights.sort((a, b) => a - b);
+  return heights[heights.length >> 1];
 }
 
 export function enlarge(img: Gray, scale: number): Gray {
@@ -285,11 +320,11 @@ function pgm(img: Gray): Uint8Array {
 }
 
 /** Enlargement that brings typical figure text (10–14 px high) towards the 25–40 px Tesseract reads best. */
-export function ocrScale(width: number, height: number): number {
+export function ocrScale(width: number, height: number, glyphHeight?: number): number {
   const side = Math.max(width, height);
-  if (side <= 700) return 3;
-  if (side <= 1400) return 2;
-  return 1;
+  const bySide = side <= 700 ? 3 : side <= 1400 ? 2 : 1;
+  // Large lettering (a scanned textbook figure's vertex names) needs less, or none.
+  return glyphHeight ? Math.max(1, Math.min(bySide, Math.round((2 * 30) / glyphHeight) / 2)) : bySide;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -393,9 +428,10 @@ export async function readFigure(bytes: Uint8Array, langPath: string, regions?: 
     return { lines, width: 0, height: 0 };
   }
   const size = { width: gray.width, height: gray.height };
-  const scale = ocrScale(gray.width, gray.height);
   // Shapes are told from glyphs on the whole figure, so that a region is prepared as it would be in it.
-  let prepared = enlarge(removeLargeShapes(gray), scale);
+  const cleaned = removeLargeShapes(gray);
+  const scale = ocrScale(gray.width, gray.height, typicalGlyphHeight(cleaned));
+  let prepared = enlarge(cleaned, scale);
   if (regions) prepared = keepOnly(prepared, regions.map((r) => ({ x: r.x * scale, y: r.y * scale, width: r.width * scale, height: r.height * scale })));
   const area = inkBounds(prepared, 6);
   if (!area) return { lines: [], ...size };
