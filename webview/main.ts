@@ -93,16 +93,27 @@ function showFeedback(message: string | undefined, isError: boolean, anchor?: HT
   feedback.classList.toggle('is-error', isError);
   feedback.classList.toggle('is-visible', Boolean(message));
   if (!message) return;
-  const rect = (anchor?.isConnected ? anchor : actionsBox).getBoundingClientRect();
+  const rect = (currentAnchor(anchor) ?? actionsBox).getBoundingClientRect();
   const width = Math.min(360, window.innerWidth - 16);
   feedback.style.maxWidth = `${width}px`;
   const box = feedback.getBoundingClientRect();
-  const left = Math.min(Math.max(8, rect.left), window.innerWidth - box.width - 8);
+  // A control scrolled out of the window, or gone with a closed menu, leaves the message at the window's foot.
+  const inView = rect.bottom > 0 && rect.top < window.innerHeight && rect.width + rect.height > 0;
+  const left = Math.min(Math.max(8, inView ? rect.left : 8), window.innerWidth - box.width - 8);
   const below = rect.bottom + 6;
-  const top = below + box.height > window.innerHeight - 8 ? Math.max(8, rect.top - box.height - 6) : below;
+  const wanted = !inView ? window.innerHeight - box.height - 8 : below + box.height > window.innerHeight - 8 ? rect.top - box.height - 6 : below;
+  const top = Math.max(8, Math.min(wanted, window.innerHeight - box.height - 8));
   feedback.style.left = `${left}px`;
   feedback.style.top = `${top}px`;
   feedbackTimer = setTimeout(() => feedback.classList.remove('is-visible'), isError ? 8000 : 4000);
+}
+
+/** The control that asked, or the one drawn in its place when the view was drawn again meanwhile (same label). */
+function currentAnchor(anchor: HTMLElement | undefined): HTMLElement | undefined {
+  if (!anchor || anchor.isConnected) return anchor;
+  const label = anchor.textContent?.trim();
+  if (!label) return undefined;
+  return [...root.querySelectorAll<HTMLElement>('vscode-button, button')].find((b) => b.textContent?.trim() === label);
 }
 
 function actionButton(action: HostAction): HTMLElement {
@@ -250,7 +261,8 @@ function renderNotice(): void {
   if (notice) {
     const line = el('p', { className: 'notice-line' });
     line.append(el('span', { textContent: notice.message }));
-    for (const action of notice.actions) line.append(actionButton(action));
+    // Retry is the header's lead already: once is enough.
+    for (const action of notice.actions.filter((a) => !(a === 'reconstruct' && view.lead === 'retry'))) line.append(actionButton(action));
     noticeBox.append(line);
   }
   for (const note of new Set(notes)) noticeBox.append(el('p', { className: 'note', textContent: note }));

@@ -4,7 +4,7 @@ export type ErrorKind = 'usage' | 'input' | 'endpoint' | 'render' | 'cancelled' 
 
 /** What went wrong, finer than `kind`, for callers that decide on it (never on the message's wording). */
 /** `no-model`: no endpoint is configured; `model-unnamed`: an endpoint is, but no model is named and it serves several. */
-export type ErrorCode = 'no-code' | 'no-attempt' | 'no-model' | 'model-unnamed' | 'bad-result' | 'busy' | 'no-sandbox';
+export type ErrorCode = 'no-code' | 'no-attempt' | 'no-model' | 'model-unnamed' | 'bad-result' | 'busy' | 'no-sandbox' | 'blocked-port';
 
 export class RefigureError extends Error {
   override readonly name = 'RefigureError';

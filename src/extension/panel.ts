@@ -387,10 +387,10 @@ export class RefigurePanel extends Disposable {
         return this.saveNextToImage();
       case 'export':
         return this.exportNextToImage(request.format);
-      case 'refine': {
-        const result = await this.refine();
-        return result.render.ok ? vscode.l10n.t('Best fidelity {0}.', result.metrics?.fidelity.toFixed(3) ?? '–') : result.render.error?.message;
-      }
+      case 'refine':
+        // The verdict, the figures and the attempts show what the refinement gave: no message over them.
+        await this.refine();
+        return undefined;
       case 'copyCaption': {
         const caption = this.requireResult().caption;
         if (!caption) throw new Error(vscode.l10n.t('There is no caption to copy.'));

@@ -1,6 +1,6 @@
 // Drives the real VS Code workbench in Chromium: right-click a figure in the Explorer, Reconstruct Figure, look at the panel.
 import * as assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
@@ -84,6 +84,10 @@ test('a figure in the Explorer opens the Refigure panel from its context menu', 
   copyFileSync(join(stemFixtures, fixture), join(workspace.dir, 'figures', fixture));
   copyFileSync(join(stemFixtures, fixture), join(workspace.dir, 'figures', raisingFigure));
   copyFileSync(join(stemFixtures, fixture), join(workspace.dir, 'figures', refusedFigure));
+  copyFileSync(join(stemFixtures, fixture), join(workspace.dir, 'figures', blockedPortFigure));
+  // A download cut short: the PNG's first 3,000 bytes.
+  writeFileSync(join(workspace.dir, 'figures', corruptFigure), readFileSync(join(stemFixtures, fixture)).subarray(0, 3000));
+  writeFileSync(join(workspace.dir, notesFile), `# Notes\n\nThe priced rows:\n\n![](figures/${fixture})\n`);
 
   const model = await startScriptedServer(scriptedModel);
   const server = await host.startCodeServer({
@@ -156,6 +160,11 @@ test('a figure in the Explorer opens the Refigure panel from its context menu', 
     await t.test('a refused key: Retry leads, Use Offline Trace is offered and, clicked, redraws offline with no trace of the failed run', () =>
       checkRefusedKeyScreen(page),
     );
+    await t.test('a PNG cut short: one short message naming the file, the fault once, no absolute path', () => checkCorruptScreen(page, workspace.dir));
+    await t.test('an endpoint on port 9: the panel names the refused port and what to do, never "bad port"', () => checkBlockedPortScreen(page, workspace.dir));
+    await t.test('Insert as Alt Text from a Markdown document: the alt text goes in, and the feedback shows beside the button inside the window', () =>
+      checkInsertFromMarkdown(page),
+    );
   } finally {
     if (workbench) await workbench.close();
     await server.stop();
@@ -195,6 +204,12 @@ let answerSlowly = false;
 let answerRefuses = false;
 /** A copy of the fixture whose reconstruction the endpoint refuses (a wrong key). */
 const refusedFigure = 'refused.png';
+/** A copy of the fixture reconstructed while the endpoint is set to a port HTTP clients refuse. */
+const blockedPortFigure = 'port-nine.png';
+/** The fixture's first bytes only. */
+const corruptFigure = 'cut-short.png';
+/** A Markdown document in the workspace whose image link is the fixture. */
+const notesFile = 'notes.md';
 
 async function expectEventually(check: () => boolean, timeoutMs: number, message: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -615,6 +630,120 @@ async function checkErrorScreen(page: Page): Promise<void> {
   const lead = panel.locator('.actions vscode-button.lead');
   assert.equal((await lead.innerText()).trim(), 'Fix Error', 'the lead action of a failed render is Fix Error');
   assert.doesNotMatch(await panel.locator('.attempts').innerText(), /★/, 'a failed attempt is called best');
+  answerRaises = false;
+}
+
+/** The messages a user sees about the last action: the panel's notice and feedback, and the workbench's notifications. */
+async function visibleMessages(page: Page): Promise<string> {
+  const parts: string[] = [];
+  for (const toast of await page.locator('.notification-toast').all()) parts.push(await toast.innerText());
+  const frames = page.locator('iframe.webview.ready');
+  for (let i = 0; i < (await frames.count()); i++) {
+    const app = frames.nth(i).contentFrame().frameLocator('#active-frame').locator('#app');
+    if (await app.count()) parts.push(await app.innerText());
+  }
+  return parts.join('\n');
+}
+
+/** A PNG cut short: whichever surface says so, it says it once, short, with the file's name and not its full path. */
+async function checkCorruptScreen(page: Page, workspaceDir: string): Promise<void> {
+  await runCommand(page, 'View: Close All Editors');
+  await showExplorer(page);
+  const row = explorerRow(page, corruptFigure);
+  await row.waitFor({ timeout: 15_000 });
+  const { menu } = await contextMenuWith(page, row, 'Reconstruct Figure', 30_000);
+  await menu.locator('.action-item', { hasText: 'Reconstruct Figure' }).hover();
+  await page.keyboard.press('Enter');
+  let text = '';
+  await expectEventuallyAsync(async () => /cut short|corrupt|truncated/i.test((text = await visibleMessages(page))), 60_000, () => `no message about the corrupt PNG; seen:\n${text}`);
+  await page.waitForTimeout(500);
+  await screenshot(page, 'error-corrupt-png');
+  text = await visibleMessages(page);
+  assert.equal(text.split('cut short').length - 1, 1, `"cut short" is said ${text.split('cut short').length - 1} times:\n${text}`);
+  assert.ok(text.includes(corruptFigure), `the message does not name ${corruptFigure}:\n${text}`);
+  assert.ok(!text.includes(workspaceDir), `the message shows the absolute path:\n${text}`);
+  for (const toast of await page.locator('.notification-toast').all()) await toast.hover().then(() => page.keyboard.press('Escape')).catch(() => undefined);
+}
+
+/** The endpoint set, in the workspace's settings, to a port fetch refuses: the error says which port and what to do. */
+async function checkBlockedPortScreen(page: Page, workspaceDir: string): Promise<void> {
+  const settingsDir = join(workspaceDir, '.vscode');
+  mkdirSync(settingsDir, { recursive: true });
+  const settings = join(settingsDir, 'settings.json');
+  writeFileSync(settings, JSON.stringify({ 'refigure.endpoint': 'http://127.0.0.1:9/v1' }));
+  try {
+    // Settings take effect without a reload, once the workbench's watcher has seen the new file.
+    let panel: FrameLocator;
+    for (let attempt = 1; ; attempt++) {
+      await page.waitForTimeout(2_000);
+      panel = await reconstructFromExplorer(page, blockedPortFigure);
+      await panel.locator('.bar .status.status-error, .bar .status.status-rendered').waitFor({ timeout: 120_000 });
+      if (await panel.locator('.bar .status.status-error').count()) break;
+      assert.ok(attempt < 4, 'the workspace setting of the endpoint never took effect');
+    }
+    await page.waitForTimeout(500);
+    await screenshot(page, 'error-port-9');
+    const text = await panel.locator('#app').innerText();
+    assert.match(text, /uses port 9, which HTTP clients refuse to connect to/, text);
+    assert.match(text, /Serve the model on another port/, text);
+    assert.doesNotMatch(await visibleMessages(page), /bad port/i);
+  } finally {
+    rmSync(settingsDir, { recursive: true, force: true });
+    await page.waitForTimeout(2_000);
+  }
+}
+
+/** Reconstructs the Markdown document's figure from its editor, then inserts the caption as the link's alt text. */
+async function checkInsertFromMarkdown(page: Page): Promise<void> {
+  await runCommand(page, 'View: Close All Editors');
+  await page.keyboard.press('Control+P');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ timeout: 10_000 });
+  await input.fill(notesFile);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: notesFile }).first().waitFor({ timeout: 10_000 });
+  await page.keyboard.press('Enter');
+  const editor = page.locator('.editor-instance .monaco-editor').first();
+  await editor.waitFor({ timeout: 15_000 });
+  // The cursor on the image link: the command reconstructs the figure it names.
+  await editor.locator('.view-line', { hasText: `figures/${fixture}` }).click();
+  await page.keyboard.press('Home');
+  for (let i = 0; i < 6; i++) await page.keyboard.press('ArrowRight');
+  await runCommand(page, 'Refigure: Reconstruct Figure');
+  await page.locator('.tabs-container .tab', { hasText: `Refigure: ${fixture}` }).waitFor({ timeout: 30_000 });
+  const panel = await panelTitled(page, fixture);
+  await panel.locator('.bar .status.status-rendered, .bar .status.status-error').waitFor({ timeout: 120_000 });
+  if (await panel.locator('.bar .status.status-error').count()) {
+    await screenshot(page, 'insert-reconstruct-failed');
+    assert.fail(`the reconstruction from the Markdown document failed: ${await panel.locator('#app').innerText()}`);
+  }
+  const insert = panel.locator('vscode-button', { hasText: 'Insert as Alt Text' }).first();
+  await insert.waitFor({ timeout: 10_000 });
+  await insert.click();
+  // A caption of a redraw whose text differs goes in only when the user says so: VS Code's own dialog asks.
+  const dialog = page.locator('.monaco-dialog-box');
+  const feedback = panel.locator('.feedback.is-visible');
+  await expectEventuallyAsync(async () => (await dialog.count()) > 0 || (await feedback.count()) > 0, 30_000, () => 'neither a question nor feedback after Insert');
+  if (await dialog.count()) {
+    await screenshot(page, 'insert-asks-text-differs');
+    assert.match(await dialog.innerText(), /differ/i);
+    await dialog.locator('.monaco-button', { hasText: /Insert/ }).first().click();
+  }
+  await feedback.waitFor({ timeout: 30_000 });
+  await screenshot(page, 'feedback-after-insert');
+  const box = await boxOf(feedback);
+  const frame = await boxOf(page.locator('iframe.webview.ready').first());
+  const viewport = page.viewportSize();
+  assert.ok(viewport && box.y >= 0 && box.y + box.height <= viewport.height && box.x >= 0 && box.x + box.width <= viewport.width, `the feedback is outside the window: ${JSON.stringify({ box, viewport })}`);
+  assert.ok(box.y >= frame.y && box.y + box.height <= frame.y + frame.height, `the feedback is outside the panel: ${JSON.stringify({ box, frame })}`);
+  const button = await boxOf(insert);
+  const buttonInView = button.y + button.height > frame.y && button.y < frame.y + frame.height;
+  if (buttonInView) assert.ok(Math.abs(box.y - (button.y + button.height)) < 60 || Math.abs(box.y + box.height - button.y) < 60, `the feedback is not beside the Insert button: ${JSON.stringify({ box, button })}`);
+  else assert.ok(box.y + box.height > frame.y + frame.height - 60, `the Insert button is scrolled away, and the feedback is not at the panel's foot: ${JSON.stringify({ box, frame })}`);
+  // The alt text is in the document, in the link.
+  await page.locator('.tabs-container .tab', { hasText: notesFile }).click();
+  let lines = '';
+  await expectEventuallyAsync(async () => (lines = (await editor.locator('.view-lines').innerText()).replace(/\u00a0/g, ' ')).includes('![Four priced rows of shapes.]'), 15_000, () => `the document reads: ${lines}`);
+  await screenshot(page, 'markdown-after-insert');
 }
 
 interface ModeCase {

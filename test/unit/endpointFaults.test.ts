@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { exitCodeFor, RefigureError } from '../../src/core/errors';
+import { errorCode, exitCodeFor, RefigureError } from '../../src/core/errors';
 import { createModelClient } from '../../src/core/reconstruct/model';
 import { buildReconstructMessages } from '../../src/core/reconstruct/presets';
 import type { EndpointConfig, ModelImage, ModelReply } from '../../src/core/types';
@@ -150,7 +150,7 @@ describe('endpoint faults', { timeout: 60_000 }, () => {
   it('names a port that HTTP clients refuse (fetch says only "bad port") and what to do', { timeout: 15_000 }, async () => {
     await assert.rejects(
       chat({ baseURL: 'http://127.0.0.1:9/v1', model: 'm', maxRetries: 0 }),
-      endpointError(/^The endpoint http:\/\/127\.0\.0\.1:9\/v1 uses port 9, which HTTP clients refuse to connect to\.$/, /^Serve the model on another port/),
+      (error: unknown) => endpointError(/^The endpoint http:\/\/127\.0\.0\.1:9\/v1 uses port 9, which HTTP clients refuse to connect to\.$/, /^Serve the model on another port/)(error) && errorCode(error) === 'blocked-port',
     );
   });
 

@@ -369,7 +369,7 @@ async function mapError(error: unknown, endpoint: EndpointConfig, lookUpModels: 
     const port = blockedPort(url);
     if (port !== undefined) {
       // fetch says only "bad port".
-      throw new RefigureError('endpoint', `The endpoint ${url} uses port ${port}, which HTTP clients refuse to connect to.`, 'Serve the model on another port (e.g. 8000) and point the endpoint there (setting refigure.endpoint, or --endpoint).', { cause: error });
+      throw new RefigureError('endpoint', `The endpoint ${url} uses port ${port}, which HTTP clients refuse to connect to.`, 'Serve the model on another port (e.g. 8000) and point the endpoint there (setting refigure.endpoint, or REFIGURE_ENDPOINT).', { cause: error, code: 'blocked-port' });
     }
     throw new RefigureError('endpoint', `Could not reach ${url}: ${causeText(error)}.`, 'Check the endpoint URL and that the server is running.', { cause: error });
   }
