@@ -568,6 +568,13 @@ async function expectEventuallyAsync(check: () => Promise<boolean>, timeoutMs: n
 
 /** Reconstructs a figure from its Explorer menu and returns its panel (one of several). */
 async function reconstructFromExplorer(page: Page, name: string): Promise<FrameLocator> {
+  await chooseReconstructInExplorer(page, name);
+  await page.locator('.tabs-container .tab', { hasText: `Refigure: ${name}` }).waitFor({ timeout: 30_000 });
+  return panelTitled(page, name);
+}
+
+/** Closes every editor, then chooses Reconstruct Figure in the figure's Explorer menu. */
+async function chooseReconstructInExplorer(page: Page, name: string): Promise<void> {
   // One panel at a time: webviews of editor groups pushed aside are not always drawn.
   await runCommand(page, 'View: Close All Editors');
   await page.locator('iframe.webview').first().waitFor({ state: 'detached', timeout: 15_000 });
@@ -578,8 +585,6 @@ async function reconstructFromExplorer(page: Page, name: string): Promise<FrameL
   // A click that comes right as the menu opens is taken for the end of the right-click; the keyboard is not.
   await menu.locator('.action-item', { hasText: 'Reconstruct Figure' }).hover();
   await page.keyboard.press('Enter');
-  await page.locator('.tabs-container .tab', { hasText: `Refigure: ${name}` }).waitFor({ timeout: 30_000 });
-  return panelTitled(page, name);
 }
 
 async function checkExport(panel: FrameLocator, folder: string): Promise<void> {
@@ -647,13 +652,7 @@ async function visibleMessages(page: Page): Promise<string> {
 
 /** A PNG cut short: whichever surface says so, it says it once, short, with the file's name and not its full path. */
 async function checkCorruptScreen(page: Page, workspaceDir: string): Promise<void> {
-  await runCommand(page, 'View: Close All Editors');
-  await showExplorer(page);
-  const row = explorerRow(page, corruptFigure);
-  await row.waitFor({ timeout: 15_000 });
-  const { menu } = await contextMenuWith(page, row, 'Reconstruct Figure', 30_000);
-  await menu.locator('.action-item', { hasText: 'Reconstruct Figure' }).hover();
-  await page.keyboard.press('Enter');
+  await chooseReconstructInExplorer(page, corruptFigure);
   let text = '';
   await expectEventuallyAsync(async () => /cut short|corrupt|truncated/i.test((text = await visibleMessages(page))), 60_000, () => `no message about the corrupt PNG; seen:\n${text}`);
   await page.waitForTimeout(500);
