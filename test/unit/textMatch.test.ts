@@ -2,8 +2,9 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TextItem } from '../../src/core/fidelity/ocr';
-import { matchText, sameText, textDifferences, textKey } from '../../src/core/fidelity/textMatch';
-import { foldFidelity } from '../../src/core/fidelity/differences';
+import { matchText, resembles, sameText, textDifferences, textKey } from '../../src/core/fidelity/textMatch';
+import { confidentTextDifferences, foldFidelity, scoreAttempt } from '../../src/core/fidelity/differences';
+import type { RenderOutcome } from '../../src/core/types';
 
 const item = (text: string, x: number, y: number, confidence = 0.9, width = 40, height = 20): TextItem => ({ text, box: { x, y, width, height }, confidence });
 const size = { width: 500, height: 400 };
@@ -60,5 +61,27 @@ describe('folded fidelity', () => {
     assert.equal(foldFidelity(1, 1, true), 1);
     assert.ok(foldFidelity(0.99, 0.69, true) < 0.85);
     assert.ok(foldFidelity(0.99, 0.69, true) < foldFidelity(0.9, 1, true));
+  });
+});
+
+describe('the second look at a label read differently', () => {
+  const pixels = { fidelity: 0.9, ssim: 0.9, pixelMatch: 0.9, edgeF1: 0.9, colorDistance: 0.05 };
+  // The render draws '1.' exactly where OCR read the original's row of marks as '1% %'.
+  const render = (text: string): RenderOutcome => ({ ok: true, png: '/render.png', seconds: 0.1, sandbox: 'bwrap', metrics: pixels, texts: [{ text, box: [80, 94, 20, 20], rotation: 0, fontsize: 15 }] });
+  const original = [item('1% %', 80, 94, 0.67, 189, 32)];
+  const confident = (read: TextItem[], drawn = '1.') => confidentTextDifferences(scoreAttempt(render(drawn), original, size, read).differences).map((d) => `${d.original}→${d.redraw}`);
+
+  test('where OCR reads the render unlike the text it draws, the original\'s reading there is doubted too', () => {
+    assert.deepEqual(confident([]), ['1% %→1.'], 'without a second look the difference stands');
+    assert.deepEqual(confident([item('Kh', 100, 97)]), []);
+  });
+
+  test('a reading of the render like its text keeps the difference: the labels differ', () => {
+    assert.deepEqual(confident([item('1.', 80, 97)]), ['1% %→1.']);
+    // OCR's slip on the render ('5 cn' for '5 cm') still resembles what is drawn: a wrong length stays named.
+    const triangle = [item('3 cm', 80, 94, 0.9)];
+    const named = confidentTextDifferences(scoreAttempt(render('5 cm'), triangle, size, [item('5 cn', 80, 94)]).differences).map((d) => `${d.original}→${d.redraw}`);
+    assert.deepEqual(named, ['3 cm→5 cm']);
+    assert.ok(resembles('5 cn', '5 cm') && !resembles('Kh', '1.'));
   });
 });

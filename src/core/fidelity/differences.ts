@@ -1,7 +1,7 @@
 // An attempt's text scored against the original's, folded into its fidelity, and its differences and verdict.
 import type { Difference, DiffRegion, Metrics, RenderOutcome, RenderText, Verdict } from '../types';
 import type { TextBox, TextItem } from './ocr';
-import { matchText, extraWeight, sameText, type TextPair } from './textMatch';
+import { matchText, extraWeight, resembles, sameText, type TextPair } from './textMatch';
 
 /** How much text disagreement takes off the pixel fidelity: `pixel × (1 − textWeight × (1 − textF1))`. */
 export const textWeight = 0.6;
@@ -84,6 +84,9 @@ function secondLookClears(pair: TextPair, renderRead: readonly TextItem[] | unde
   const pad = Math.max(2, box[3] * 0.5);
   const readThere = renderRead.filter((read) => overlaps(box, toBox(read.box), pad));
   if (readThere.some((read) => sameText(original.text, read.text))) return true;
+  // Where the redraw draws known text, OCR reads only strings unlike it: marks there are read as letters,
+  // in the render as in the original, and the original's reading there is no better.
+  if (pair.kind === 'different' && pair.render && readThere.length > 0 && readThere.every((read) => !resembles(read.text, pair.render!.text))) return true;
   return pair.kind === 'missing' && readThere.length > 0 && !renderExact.some((text) => overlaps(box, toBox(text.box), pad));
 }
 

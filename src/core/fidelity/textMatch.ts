@@ -81,6 +81,12 @@ export function sameText(original: string, render: string): boolean {
   return editDistance(sa, sb) <= allowed;
 }
 
+/** Whether two strings are near enough to be one reading of the same text: at most one edit in two (keys as `textKey`). */
+export function resembles(a: string, b: string): boolean {
+  const ka = textKey(a), kb = textKey(b);
+  return editDistance(ka, kb) <= Math.max(1, Math.floor(Math.max(ka.length, kb.length) / 2));
+}
+
 const centre = (b: TextBox) => ({ x: b.x + b.width / 2, y: b.y + b.height / 2 });
 const distance = (a: TextBox, b: TextBox) => {
   const p = centre(a), q = centre(b);
