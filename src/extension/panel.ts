@@ -694,7 +694,7 @@ export class RefigurePanel extends Disposable {
   private figureName(): string {
     const origin = this.origin;
     return figureName(this.imagePath, origin.kind === 'notebook' ? { kind: 'notebook', notebookPath: origin.notebook.path, cell: origin.cell } : origin, {
-      cell: vscode.l10n.t('cell'),
+      cell: vscode.l10n.t('Cell'),
     });
   }
 

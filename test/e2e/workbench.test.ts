@@ -88,6 +88,7 @@ test('a figure in the Explorer opens the Refigure panel from its context menu', 
   // A download cut short: the PNG's first 3,000 bytes.
   writeFileSync(join(workspace.dir, 'figures', corruptFigure), readFileSync(join(stemFixtures, fixture)).subarray(0, 3000));
   writeFileSync(join(workspace.dir, notesFile), `# Notes\n\nThe priced rows:\n\n![](figures/${fixture})\n`);
+  writeFileSync(join(workspace.dir, notebookFile), notebookShowing(readFileSync(join(stemFixtures, fixture))));
 
   const model = await startScriptedServer(scriptedModel);
   const server = await host.startCodeServer({
@@ -165,6 +166,7 @@ test('a figure in the Explorer opens the Refigure panel from its context menu', 
     await t.test('Insert as Alt Text from a Markdown document: the alt text goes in, and the feedback shows beside the button inside the window', () =>
       checkInsertFromMarkdown(page),
     );
+    await t.test("a notebook figure's panel is named by the notebook and the cell", () => checkNotebookTitle(page));
   } finally {
     if (workbench) await workbench.close();
     await server.stop();
@@ -210,6 +212,21 @@ const blockedPortFigure = 'port-nine.png';
 const corruptFigure = 'cut-short.png';
 /** A Markdown document in the workspace whose image link is the fixture. */
 const notesFile = 'notes.md';
+/** A notebook whose second cell shows the fixture as its output. */
+const notebookFile = 'analysis.ipynb';
+
+function notebookShowing(png: Buffer): string {
+  const notebook = {
+    nbformat: 4,
+    nbformat_minor: 5,
+    metadata: { kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' }, language_info: { name: 'python' } },
+    cells: [
+      { cell_type: 'markdown', id: 'intro', metadata: {}, source: ['The priced rows, drawn.'] },
+      { cell_type: 'code', id: 'plot', metadata: {}, execution_count: 1, source: ['draw_rows()'], outputs: [{ output_type: 'display_data', metadata: {}, data: { 'image/png': png.toString('base64'), 'text/plain': ['<Figure>'] } }] },
+    ],
+  };
+  return JSON.stringify(notebook, null, 1);
+}
 
 async function expectEventually(check: () => boolean, timeoutMs: number, message: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -472,6 +489,9 @@ async function checkFeedback(page: Page, panel: FrameLocator): Promise<void> {
   assert.ok(box.y >= frame.y && box.y + box.height <= frame.y + frame.height, `the feedback is outside the panel: ${JSON.stringify({ box, frame })}`);
   const button = await boxOf(panel.locator('.caption-box vscode-button', { hasText: 'Copy' }));
   assert.ok(Math.abs(box.y - (button.y + button.height)) < 60 || Math.abs(box.y + box.height - button.y) < 60, 'the feedback is not beside the button');
+  // The page scrolled down to Copy; the title, status and lead action stay at the top of the panel.
+  const bar = await boxOf(panel.locator('header.bar'));
+  assert.ok(bar.y >= frame.y - 1 && bar.y < frame.y + 20, `the header scrolled away: ${JSON.stringify({ bar, frame })}`);
   await panelScreenshot(page, 'feedback-after-copy');
   await feedback.waitFor({ state: 'hidden', timeout: 10_000 });
 }
@@ -612,11 +632,48 @@ async function checkRefusedKeyScreen(page: Page): Promise<void> {
   assert.equal(text.split('Incorrect API key provided').length - 1, 1, `the refusal is told ${text.split('Incorrect API key provided').length - 1} times:\n${text}`);
   answerRefuses = false;
   await notice.locator('vscode-button', { hasText: 'Use Offline Trace' }).click();
-  await panel.locator('.bar .status.status-rendered').waitFor({ timeout: 120_000 });
+  // While the offline trace runs, the badge says so: never "Asking the model".
+  const offlineBadges = await badgesUntilSettled(page, panel, 'offline-run-busy');
+  assert.ok(!offlineBadges.some((b) => /model/i.test(b)), `an offline run's badge spoke of the model: ${offlineBadges.join(' | ')}`);
   await panel.locator('.chip-offline').waitFor({ timeout: 10_000 });
   const after = await panel.locator('#app').innerText();
   assert.doesNotMatch(after, /Incorrect API key/, 'the failed run\'s message stays after the offline redraw');
   await screenshot(page, 'offline-after-refused-key');
+
+  // The endpoint answers again: a model run starts from a clean view, nothing of the offline one beside it.
+  answerSlowly = true;
+  await panel.locator('header.bar vscode-button', { hasText: /^\s*Reconstruct\s*$/ }).first().click();
+  await panel.locator('.bar .status:not(.status-rendered):not(.status-error)').waitFor({ timeout: 30_000 });
+  await page.waitForTimeout(300);
+  await screenshot(page, 'model-run-after-offline-busy');
+  const busyText = await panel.locator('#app').innerText();
+  assert.equal(await panel.locator('.chip-offline').count(), 0, 'the offline chip stays beside a model run');
+  assert.doesNotMatch(busyText, /offline trace made this redraw|No model endpoint/i, `the offline run's note stays during the model run:\n${busyText}`);
+  answerSlowly = false;
+  await panel.locator('.bar .status.status-rendered').waitFor({ timeout: 120_000 });
+  await panel.locator('.caption-box', { hasText: captionText }).waitFor({ timeout: 30_000 });
+  assert.equal(await panel.locator('.chip-offline').count(), 0);
+  await screenshot(page, 'model-run-after-offline');
+}
+
+/** The status badge's texts from now until the run settles (rendered or error), with a screenshot of the first busy one. */
+async function badgesUntilSettled(page: Page, panel: FrameLocator, shot: string): Promise<string[]> {
+  const seen: string[] = [];
+  const deadline = Date.now() + 120_000;
+  let shotTaken = false;
+  for (;;) {
+    const badge = panel.locator('.bar .status');
+    const cls = (await badge.getAttribute('class')) ?? '';
+    const text = (await badge.innerText()).trim();
+    if (/status-(rendered|error)/.test(cls)) return seen;
+    if (!seen.includes(text)) seen.push(text);
+    if (!shotTaken) {
+      shotTaken = true;
+      await screenshot(page, shot);
+    }
+    assert.ok(Date.now() < deadline, `the run never settled; badges: ${seen.join(' | ')}`);
+    await page.waitForTimeout(50);
+  }
 }
 
 /** Reconstructs the raising figure from the Explorer and reads its panel: an error screen a user can act on. */
@@ -743,6 +800,41 @@ async function checkInsertFromMarkdown(page: Page): Promise<void> {
   let lines = '';
   await expectEventuallyAsync(async () => (lines = (await editor.locator('.view-lines').innerText()).replace(/\u00a0/g, ' ')).includes('![Four priced rows of shapes.]'), 15_000, () => `the document reads: ${lines}`);
   await screenshot(page, 'markdown-after-insert');
+}
+
+/** Reconstructs a notebook cell's figure from the cell's toolbar: the panel names the notebook and the cell, not a hash. */
+async function checkNotebookTitle(page: Page): Promise<void> {
+  await runCommand(page, 'View: Close All Editors');
+  await page.keyboard.press('Control+P');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ timeout: 10_000 });
+  await input.fill(notebookFile);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: notebookFile }).first().waitFor({ timeout: 10_000 });
+  await page.keyboard.press('Enter');
+  const cell = page.locator('.notebookOverlay .code-cell-row').first();
+  await cell.waitFor({ timeout: 30_000 });
+  // The cell's toolbar shows its actions once the cell is focused and hovered.
+  await cell.locator('.cell-editor-container, .monaco-editor').first().click();
+  await cell.hover();
+  // The cell's toolbar offers Reconstruct Figure (its wand icon) once the cell is hovered.
+  const wand = page.locator('.notebookOverlay .cell-title-toolbar .action-label.codicon-wand').first();
+  if (await wand.waitFor({ timeout: 10_000 }).then(() => true, () => false)) await wand.click();
+  else {
+    // Not drawn in every workbench (code-server 1.139 leaves it out): the command palette, for the selected cell.
+    const labels = await page.locator('.notebookOverlay .cell-title-toolbar .action-label').evaluateAll((nodes) => nodes.map((n) => n.getAttribute('aria-label')));
+    process.stderr.write(`the cell's toolbar shows: ${labels.join(' | ')}\n`);
+    await screenshot(page, 'notebook-cell-toolbar');
+    await runCommand(page, 'Refigure: Reconstruct Figure of the Notebook Cell');
+  }
+  const title = `${notebookFile} · Cell 2`;
+  await page.locator('.tabs-container .tab', { hasText: `Refigure: ${title}` }).waitFor({ timeout: 30_000 }).catch(async (error: unknown) => {
+    await screenshot(page, 'notebook-no-panel');
+    throw new Error(`no panel titled ${title}; tabs: ${await page.locator('.tabs-container').innerText()}`, { cause: error });
+  });
+  const panel = await panelTitled(page, title);
+  await panel.locator('.bar .status.status-rendered, .bar .status.status-error').waitFor({ timeout: 120_000 });
+  await screenshot(page, 'notebook-figure-title');
+  assert.doesNotMatch((await page.locator('.tabs-container').allInnerTexts()).join(' '), /[0-9a-f]{16}\.png/, 'a tab is named by a hash');
 }
 
 interface ModeCase {

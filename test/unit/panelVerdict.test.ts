@@ -121,8 +121,8 @@ test('one lead action per state', () => {
 });
 
 test('a notebook figure is named by its notebook and cell, a file by its name', () => {
-  const words = { cell: 'cell' };
-  assert.equal(figureName('/s/work/59a4bbf6e22d14df.png', { kind: 'notebook', notebookPath: '/w/analysis.ipynb', cell: 2 }, words), 'analysis.ipynb · cell 3');
+  const words = { cell: 'Cell' };
+  assert.equal(figureName('/s/work/59a4bbf6e22d14df.png', { kind: 'notebook', notebookPath: '/w/analysis.ipynb', cell: 2 }, words), 'analysis.ipynb · Cell 3');
   assert.equal(figureName('/w/figures/a.png', { kind: 'file' }, words), 'a.png');
 });
 
