@@ -196,8 +196,7 @@ export function removeLargeShapes(img: Gray): Gray {
       }
     }
   }
-  // Light grey is grid lines and shading, not text: left in, Tesseract takes a gridded page for a table and reads nothing.
-  for (let i = 0; i < out.length; i++) if (out[i]! >= inkThreshold) out[i] = 255;
+  dropGridLines(out, width, height);
   return { width, height, data: out };
 }
 
@@ -232,6 +231,33 @@ export function typicalGlyphHeight(img: Gray): number | undefined {
   if (!heights.length) return undefined;
   heights.sort((a, b) => a - b);
   return heights[heights.length >> 1];
+}
+
+/**
+ * Whitens long straight runs of light grey, along rows and columns: grid lines. Left in, they make Tesseract
+ * take a gridded page for a table and read nothing. The light rims of glyphs are short runs and stay.
+ */
+function dropGridLines(data: Uint8Array, width: number, height: number): void {
+  const light = (v: number) => v >= inkThreshold && v < 250;
+  const minRun = Math.max(20, Math.round(0.05 * Math.max(width, height)));
+  // Both directions are found on the image as it is, so that whitened rows do not cut the columns' runs.
+  const grid = new Uint8Array(width * height);
+  const runs = (count: number, length: number, at: (i: number, j: number) => number) => {
+    for (let i = 0; i < count; i++) {
+      let start = -1;
+      for (let j = 0; j <= length; j++) {
+        if (j < length && light(data[at(i, j)]!)) {
+          if (start < 0) start = j;
+          continue;
+        }
+        if (start >= 0 && j - start >= minRun) for (let k = start; k < j; k++) grid[at(i, k)] = 1;
+        start = -1;
+      }
+    }
+  };
+  runs(height, width, (y, x) => y * width + x);
+  runs(width, height, (x, y) => y * width + x);
+  for (let p = 0; p < grid.length; p++) if (grid[p]) data[p] = 255;
 }
 
 export function enlarge(img: Gray, scale: number): Gray {
@@ -324,7 +350,7 @@ export function ocrScale(width: number, height: number, glyphHeight?: number): n
   const side = Math.max(width, height);
   const bySide = side <= 700 ? 3 : side <= 1400 ? 2 : 1;
   // Large lettering (a scanned textbook figure's vertex names) needs less, or none.
-  return glyphHeight ? Math.max(1, Math.min(bySide, Math.round((2 * 30) / glyphHeight) / 2)) : bySide;
+  return glyphHeight && glyphHeight >= 20 ? Math.max(1, Math.min(bySide, Math.round((2 * 30) / glyphHeight) / 2)) : bySide;
 }
 
 // ---------------------------------------------------------------------------------------------
