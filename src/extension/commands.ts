@@ -275,8 +275,13 @@ export class Commands extends Disposable {
       });
       if (!picked) return undefined;
       const settings = vscode.workspace.getConfiguration('refigure');
-      const where = settings.inspect<string>('endpoint');
-      const target = where?.workspaceFolderValue || where?.workspaceValue ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+      // Where the workspace sets the endpoint or the model (a blank name included), the choice goes there too:
+      // a user setting would stay hidden under it.
+      const inWorkspace = (['endpoint', 'model'] as const).some((key) => {
+        const where = settings.inspect<string>(key);
+        return where?.workspaceFolderValue !== undefined || where?.workspaceValue !== undefined;
+      });
+      const target = inWorkspace ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
       await settings.update('model', picked.label, target);
       this.deps.logger.info(`Model set to ${picked.label} (served by ${config.baseURL}).`);
       return picked.label;

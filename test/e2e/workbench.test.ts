@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import type { FrameLocator, Locator, Page } from 'playwright-core';
 import { viewModes, type ViewMode } from '../../src/shared/protocol';
 import { repoRoot, scratch, stemFixtures } from '../support/paths';
-import { startScriptedServer, type RecordedRequest, type Step } from '../support/scriptedServer';
+import { startScriptedServer, type RecordedRequest, type ScriptedServer, type Step } from '../support/scriptedServer';
 
 type Host = typeof import('../host/codeServerHost.mjs');
 
@@ -85,6 +85,7 @@ test('a figure in the Explorer opens the Refigure panel from its context menu', 
   copyFileSync(join(stemFixtures, fixture), join(workspace.dir, 'figures', raisingFigure));
   copyFileSync(join(stemFixtures, fixture), join(workspace.dir, 'figures', refusedFigure));
   copyFileSync(join(stemFixtures, fixture), join(workspace.dir, 'figures', blockedPortFigure));
+  copyFileSync(join(stemFixtures, fixture), join(workspace.dir, 'figures', unnamedModelFigure));
   // A download cut short: the PNG's first 3,000 bytes.
   writeFileSync(join(workspace.dir, 'figures', corruptFigure), readFileSync(join(stemFixtures, fixture)).subarray(0, 3000));
   writeFileSync(join(workspace.dir, notesFile), `# Notes\n\nThe priced rows:\n\n![](figures/${fixture})\n`);
@@ -167,6 +168,9 @@ test('a figure in the Explorer opens the Refigure panel from its context menu', 
       checkInsertFromMarkdown(page),
     );
     await t.test("a notebook figure's panel is named by the notebook and the cell", () => checkNotebookTitle(page));
+    await t.test('no model named and two served: Choose Model lists them, and the pick runs the reconstruction again', () =>
+      checkChooseModel(page, workspace.dir, model),
+    );
   } finally {
     if (workbench) await workbench.close();
     await server.stop();
@@ -208,6 +212,8 @@ let answerRefuses = false;
 const refusedFigure = 'refused.png';
 /** A copy of the fixture reconstructed while the endpoint is set to a port HTTP clients refuse. */
 const blockedPortFigure = 'port-nine.png';
+/** A copy of the fixture reconstructed while the workspace names no model. */
+const unnamedModelFigure = 'no-model-named.png';
 /** The fixture's first bytes only. */
 const corruptFigure = 'cut-short.png';
 /** A Markdown document in the workspace whose image link is the fixture. */
@@ -721,6 +727,20 @@ async function checkCorruptScreen(page: Page, workspaceDir: string): Promise<voi
   for (const toast of await page.locator('.notification-toast').all()) await toast.hover().then(() => page.keyboard.press('Escape')).catch(() => undefined);
 }
 
+/**
+ * Reconstructs the figure until the run ends in an error. Settings take effect without a reload, once the
+ * workbench's watcher has seen the settings file just written.
+ */
+async function reconstructUntilError(page: Page, name: string, setting: string): Promise<FrameLocator> {
+  for (let attempt = 1; ; attempt++) {
+    await page.waitForTimeout(2_000);
+    const panel = await reconstructFromExplorer(page, name);
+    await panel.locator('.bar .status.status-error, .bar .status.status-rendered').waitFor({ timeout: 120_000 });
+    if (await panel.locator('.bar .status.status-error').count()) return panel;
+    assert.ok(attempt < 4, `${setting} never took effect`);
+  }
+}
+
 /** The endpoint set, in the workspace's settings, to a port fetch refuses: the error says which port and what to do. */
 async function checkBlockedPortScreen(page: Page, workspaceDir: string): Promise<void> {
   const settingsDir = join(workspaceDir, '.vscode');
@@ -728,15 +748,7 @@ async function checkBlockedPortScreen(page: Page, workspaceDir: string): Promise
   const settings = join(settingsDir, 'settings.json');
   writeFileSync(settings, JSON.stringify({ 'refigure.endpoint': 'http://127.0.0.1:9/v1' }));
   try {
-    // Settings take effect without a reload, once the workbench's watcher has seen the new file.
-    let panel: FrameLocator;
-    for (let attempt = 1; ; attempt++) {
-      await page.waitForTimeout(2_000);
-      panel = await reconstructFromExplorer(page, blockedPortFigure);
-      await panel.locator('.bar .status.status-error, .bar .status.status-rendered').waitFor({ timeout: 120_000 });
-      if (await panel.locator('.bar .status.status-error').count()) break;
-      assert.ok(attempt < 4, 'the workspace setting of the endpoint never took effect');
-    }
+    const panel = await reconstructUntilError(page, blockedPortFigure, 'the workspace setting of the endpoint');
     await page.waitForTimeout(500);
     await screenshot(page, 'error-port-9');
     const text = await panel.locator('#app').innerText();
@@ -744,6 +756,36 @@ async function checkBlockedPortScreen(page: Page, workspaceDir: string): Promise
     assert.match(text, /Serve the model on another port/, text);
     assert.doesNotMatch(await visibleMessages(page), /bad port/i);
   } finally {
+    rmSync(settingsDir, { recursive: true, force: true });
+    await page.waitForTimeout(2_000);
+  }
+}
+
+/** The workspace leaves the model name blank and the endpoint serves two: the panel offers Choose Model, whose pick runs again. */
+async function checkChooseModel(page: Page, workspaceDir: string, server: ScriptedServer): Promise<void> {
+  const settingsDir = join(workspaceDir, '.vscode');
+  mkdirSync(settingsDir, { recursive: true });
+  writeFileSync(join(settingsDir, 'settings.json'), JSON.stringify({ 'refigure.model': '' }));
+  server.push({ models: ['scripted-model', 'another-model'] });
+  try {
+    const panel = await reconstructUntilError(page, unnamedModelFigure, 'the blank model name of the workspace');
+    const notice = panel.locator('.notice .notice-line');
+    await notice.locator('vscode-button', { hasText: 'Choose Model' }).waitFor({ timeout: 10_000 });
+    await screenshot(page, 'error-model-unnamed');
+    await notice.locator('vscode-button', { hasText: 'Choose Model' }).click();
+    const rows = page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
+    await rows.first().waitFor({ timeout: 30_000 });
+    const listed = (await rows.allInnerTexts()).map((r) => r.trim().split('\n')[0]);
+    assert.deepEqual(listed.slice().sort(), ['another-model', 'scripted-model'], `the pick lists ${listed.join(', ')}`);
+    // The list fades in: the screenshot waits for it.
+    await page.waitForTimeout(500);
+    await screenshot(page, 'choose-model-pick');
+    await rows.filter({ hasText: 'scripted-model' }).first().click();
+    await panel.locator('.bar .status.status-rendered').waitFor({ timeout: 120_000 });
+    assert.match(readFileSync(join(settingsDir, 'settings.json'), 'utf8'), /"refigure\.model":\s*"scripted-model"/, 'the pick is kept where the blank name was');
+    await screenshot(page, 'after-choose-model');
+  } finally {
+    server.push({ models: ['scripted-model'] });
     rmSync(settingsDir, { recursive: true, force: true });
     await page.waitForTimeout(2_000);
   }
