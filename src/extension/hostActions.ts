@@ -9,9 +9,8 @@ import { assertNever, type HostAction } from '../shared/protocol';
 export function actionsForError(error: unknown): HostAction[] {
   if (error instanceof RefigureError) {
     if (error.kind === 'endpoint') {
-      if (error.code === 'no-model') return ['configureEndpoint', 'useOffline'];
-      // Retrying or another key cannot help: the URL must change.
-      if (error.code === 'blocked-port') return ['configureEndpoint', 'useOffline'];
+      // No endpoint, or one on a port HTTP clients refuse: retrying or another key cannot help.
+      if (error.code === 'no-model' || error.code === 'blocked-port') return ['configureEndpoint', 'useOffline'];
       if (error.code === 'model-unnamed') return ['chooseModel', 'configureEndpoint', 'useOffline'];
       return ['reconstruct', 'useOffline', 'configureEndpoint', 'setApiKey'];
     }

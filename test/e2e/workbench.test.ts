@@ -791,15 +791,20 @@ async function checkChooseModel(page: Page, workspaceDir: string, server: Script
   }
 }
 
-/** Reconstructs the Markdown document's figure from its editor, then inserts the caption as the link's alt text. */
-async function checkInsertFromMarkdown(page: Page): Promise<void> {
+/** Closes every editor, then opens a workspace file by Quick Open, as a user does. */
+async function openAlone(page: Page, file: string): Promise<void> {
   await runCommand(page, 'View: Close All Editors');
   await page.keyboard.press('Control+P');
   const input = page.locator('.quick-input-widget input');
   await input.waitFor({ timeout: 10_000 });
-  await input.fill(notesFile);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: notesFile }).first().waitFor({ timeout: 10_000 });
+  await input.fill(file);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: file }).first().waitFor({ timeout: 10_000 });
   await page.keyboard.press('Enter');
+}
+
+/** Reconstructs the Markdown document's figure from its editor, then inserts the caption as the link's alt text. */
+async function checkInsertFromMarkdown(page: Page): Promise<void> {
+  await openAlone(page, notesFile);
   const editor = page.locator('.editor-instance .monaco-editor').first();
   await editor.waitFor({ timeout: 15_000 });
   // The cursor on the image link: the command reconstructs the figure it names.
@@ -846,13 +851,7 @@ async function checkInsertFromMarkdown(page: Page): Promise<void> {
 
 /** Reconstructs a notebook cell's figure from the cell's toolbar: the panel names the notebook and the cell, not a hash. */
 async function checkNotebookTitle(page: Page): Promise<void> {
-  await runCommand(page, 'View: Close All Editors');
-  await page.keyboard.press('Control+P');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ timeout: 10_000 });
-  await input.fill(notebookFile);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: notebookFile }).first().waitFor({ timeout: 10_000 });
-  await page.keyboard.press('Enter');
+  await openAlone(page, notebookFile);
   const cell = page.locator('.notebookOverlay .code-cell-row').first();
   await cell.waitFor({ timeout: 30_000 });
   // The cell's toolbar shows its actions once the cell is focused and hovered.

@@ -11,10 +11,10 @@ import { startScriptedServer } from '../support/scriptedServer';
 import { replyWith } from '../support/modelBench';
 import { createRenderer } from '../../src/core/render/render';
 import { ReconstructionSession, cachedTextReader } from '../../src/core/reconstruct/session';
-import { type TextReader, confidentTextDifferences, scoreAttempt } from '../../src/core/fidelity/differences';
+import { type TextReader, confidentTextDifferences, renderTextItems, scoreAttempt } from '../../src/core/fidelity/differences';
 import type { TextBox } from '../../src/core/fidelity/ocr';
 import { readImage } from '../../src/core/reconstruct/input';
-import { textKey } from '../../src/core/fidelity/textMatch';
+import { matchText, textKey } from '../../src/core/fidelity/textMatch';
 import { repoRoot, scratch, stemFixtures } from '../support/paths';
 
 const corpus = join(repoRoot, 'bench', 'corpus');
@@ -144,6 +144,12 @@ describe('a second look at the render', () => {
       const share = regions.reduce((sum, r) => sum + r.width * r.height, 0) / (info.width * info.height);
       t.diagnostic(`second look: ${regions.length} regions, ${(share * 100).toFixed(1)} % of the figure`);
       assert.ok(regions.length >= describe(firstLook.differences).length && share < 0.5, `${regions.length} regions, ${share}`);
+      // Only there: each region holds an item of the original that the redraw's text lacks or reads otherwise.
+      const differing = matchText(originalText, renderTextItems(faithful.render.texts ?? []), info).pairs.filter((p) => p.kind === 'missing' || p.kind === 'different');
+      for (const r of regions) {
+        const holds = differing.some(({ original: o }) => o && r.x <= o.box.x && r.y <= o.box.y && r.x + r.width >= o.box.x + o.box.width && r.y + r.height >= o.box.y + o.box.height);
+        assert.ok(holds, `a region around no differing item: ${JSON.stringify(r)}`);
+      }
       for (const d of confidentTextDifferences(firstLook.differences).filter((d) => d.kind !== 'text-extra')) {
         const [x, y, w, h] = d.box;
         assert.ok(regions.some((r) => r.x <= x && r.y <= y && r.x + r.width >= x + w && r.y + r.height >= y + h), `a region holds '${d.original}'`);

@@ -122,11 +122,13 @@ export async function scoreWithSecondLook(
   read: TextReader | undefined,
   signal?: AbortSignal,
 ): Promise<AttemptScore> {
-  const first = scoreAttempt(render, original, size);
-  if (!read || !render.ok || !render.png || !original) return first;
+  if (!render.ok || !render.metrics || !original) return scoreAttempt(render, original, size);
+  const pairs = scoredPairs(render, original, size);
+  const first = scoreFrom(render, original, pairs);
+  if (!read || !render.png) return first;
   // OCR reads the render only where the original's doubtful items are, in the area `secondLookClears`
   // looks in, with room for a longer reading there.
-  const regions = scoredPairs(render, original, size)
+  const regions = pairs
     .filter(({ pair, confidence }) => pair.original && (pair.kind === 'missing' || pair.kind === 'different') && confidence > 0)
     .map(({ pair }) => lookArea(pair.original!, size));
   if (!regions.length) return first;
@@ -134,7 +136,7 @@ export async function scoreWithSecondLook(
     if (signal?.aborted) throw error;
     return undefined;
   });
-  return renderRead ? scoreAttempt(render, original, size, renderRead) : first;
+  return renderRead ? scoreFrom(render, original, scoredPairs(render, original, size, renderRead)) : first;
 }
 
 /**
@@ -170,14 +172,18 @@ export function scoreAttempt(
   size: { width: number; height: number },
   renderRead?: readonly TextItem[],
 ): AttemptScore {
+  return scoreFrom(render, original, render.ok && render.metrics && original ? scoredPairs(render, original, size, renderRead) : undefined);
+}
+
+/** `scoreAttempt` from the text pairs already scored (`scoredPairs`), undefined when the original's text was not read. */
+function scoreFrom(render: RenderOutcome, original: readonly TextItem[] | undefined, scored: { pair: TextPair; confidence: number }[] | undefined): AttemptScore {
   if (!render.ok || !render.metrics) return { metrics: render.metrics, differences: [], verdict: { code: 'failed', textDifferences: 0 } };
   const pixel = render.metrics;
   const regions = render.regions;
   const textDiffs: Difference[] = [];
   let metrics: Metrics = { ...pixel };
   let confidentCount = 0;
-  if (original) {
-    const scored = scoredPairs(render, original, size, renderRead);
+  if (original && scored) {
     const textF1 = weightedTextF1(scored, original.length > 0 || (render.texts?.length ?? 0) > 0);
     for (const { pair, confidence } of scored) {
       if (pair.kind === 'same' || confidence === 0) continue;

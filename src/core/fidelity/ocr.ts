@@ -5,14 +5,10 @@ import { Worker } from 'node:worker_threads';
 import { basename, join } from 'node:path';
 import { RefigureError, cancelled, throwIfAborted } from '../errors';
 import { packageRoot } from '../paths';
-import type { OcrJob, OcrLine, OcrReply, OcrWord, OcrWorkerData } from './ocrWorker';
+import type { Box, OcrJob, OcrLine, OcrReply, OcrWord, OcrWorkerData } from './ocrWorker';
 
-export interface TextBox {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
+/** A box in an image's pixels, y from the top: the worker's own box type. */
+export type TextBox = Box;
 
 /** One piece of text in a figure: a label, a tick value, a title line. Boxes are in the image's pixels, y from the top. */
 export interface TextItem {

@@ -146,10 +146,13 @@ const inkThreshold = 170;
 
 /**
  * Whitens every connected shape of ink too large to be a glyph (axes, circles, long edges, filled bars),
- * so that labels drawn near them are seen as text. A glyph touching such a shape goes with it.
+ * so that labels drawn near them are seen as text. A glyph touching such a shape goes with it. Grid lines
+ * go too (`dropGridLines`). `glyphHeight`: the median height of the marks kept that are tall enough (6 px)
+ * to be glyphs.
  */
-export function removeLargeShapes(img: Gray): Gray {
+export function removeLargeShapes(img: Gray): Gray & { glyphHeight?: number } {
   const { width, height, data } = img;
+  const glyphHeights: number[] = [];
   const maxGlyph = Math.max(40, Math.round(0.09 * Math.min(width, height)));
   const label = new Int32Array(width * height).fill(-1);
   const stack = new Int32Array(width * height);
@@ -184,7 +187,9 @@ export function removeLargeShapes(img: Gray): Gray {
       }
     }
     const w = maxX - minX + 1, h = maxY - minY + 1;
-    if (w > maxGlyph * 3 || h > maxGlyph || (w > maxGlyph && h > maxGlyph / 2)) {
+    const shape = w > maxGlyph * 3 || h > maxGlyph || (w > maxGlyph && h > maxGlyph / 2);
+    if (!shape && h >= 6) glyphHeights.push(h);
+    if (shape) {
       for (const p of members) out[p] = 255;
       // The light rim of a removed shape would otherwise leave ghost lines.
       for (const p of members) {
@@ -197,40 +202,8 @@ export function removeLargeShapes(img: Gray): Gray {
     }
   }
   dropGridLines(out, width, height);
-  return { width, height, data: out };
-}
-
-/** The median height of the marks left in a prepared figure that are tall enough to be glyphs; undefined when there are none. */
-export function typicalGlyphHeight(img: Gray): number | undefined {
-  const { width, height, data } = img;
-  const seen = new Uint8Array(width * height);
-  const stack = new Int32Array(width * height);
-  const heights: number[] = [];
-  for (let start = 0; start < width * height; start++) {
-    if (data[start]! >= inkThreshold || seen[start]) continue;
-    let top = 0, minY = height, maxY = 0;
-    stack[top++] = start;
-    seen[start] = 1;
-    while (top > 0) {
-      const p = stack[--top]!;
-      const px = p % width, py = (p - px) / width;
-      if (py < minY) minY = py;
-      if (py > maxY) maxY = py;
-      for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) {
-        const nx = px + dx, ny = py + dy;
-        if (nx < 0 || ny < 0 || nx >= width || ny >= height) continue;
-        const q = ny * width + nx;
-        if (!seen[q] && data[q]! < inkThreshold) {
-          seen[q] = 1;
-          stack[top++] = q;
-        }
-      }
-    }
-    if (maxY - minY + 1 >= 6) heights.push(maxY - minY + 1);
-  }
-  if (!heights.length) return undefined;
-  heights.sort((a, b) => a - b);
-  return heights[heights.length >> 1];
+  glyphHeights.sort((a, b) => a - b);
+  return { width, height, data: out, glyphHeight: glyphHeights[glyphHeights.length >> 1] };
 }
 
 /**
@@ -456,7 +429,7 @@ export async function readFigure(bytes: Uint8Array, langPath: string, regions?: 
   const size = { width: gray.width, height: gray.height };
   // Shapes are told from glyphs on the whole figure, so that a region is prepared as it would be in it.
   const cleaned = removeLargeShapes(gray);
-  const scale = ocrScale(gray.width, gray.height, typicalGlyphHeight(cleaned));
+  const scale = ocrScale(gray.width, gray.height, cleaned.glyphHeight);
   let prepared = enlarge(cleaned, scale);
   if (regions) prepared = keepOnly(prepared, regions.map((r) => ({ x: r.x * scale, y: r.y * scale, width: r.width * scale, height: r.height * scale })));
   const area = inkBounds(prepared, 6);

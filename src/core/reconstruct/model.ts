@@ -481,8 +481,7 @@ function clip(text: string, max: number): string {
 }
 
 /** The port HTTP clients refuse to open (fetch's "bad port" list), when the endpoint uses one; else undefined. */
-export function blockedPort(endpoint: string | undefined): number | undefined {
-  if (!endpoint) return undefined;
+function blockedPort(endpoint: string): number | undefined {
   let url: URL;
   try {
     url = new URL(endpoint);
